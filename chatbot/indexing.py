@@ -1,0 +1,242 @@
+"""Bring the index in line with the knowledge folder: diff, embed only what changed, switch, clean up."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from chatbot.chunking import CHUNKER_VERSION, Chunk, chunk_guide, split_sentences
+from chatbot.documents import find_guides, load_guide, source_of
+from chatbot.embeddings import Embedder
+from chatbot.errors import GuideError
+from chatbot.store import ChunkRow, GuideRow, State, Store
+
+Progress = Callable[[int, int, str], None]
+BATCH = 64
+CHROMA_BATCH = 1000
+
+
+@dataclass
+class Report:
+    """What an ingest did (or, for a dry run, would do)."""
+
+    guides: int = 0
+    added: int = 0
+    updated: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    embedded: int = 0
+    seconds: float = 0.0
+    errors: list[dict[str, str]] = field(default_factory=list)
+    dry_run: bool = False
+    version: int = 0
+    chunks: int = 0
+
+    @property
+    def chunks_per_second(self) -> float:
+        """Embedded chunks per second of the whole run."""
+        return self.embedded / self.seconds if self.seconds else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """The report as JSON-ready data."""
+        return {**asdict(self), "chunks_per_second": round(self.chunks_per_second, 1)}
+
+    def summary(self) -> str:
+        """A few human lines."""
+        verb = "would be" if self.dry_run else "were"
+        lines = [
+            f"{self.guides} guide(s), {self.chunks} chunk(s) live."
+            if not self.dry_run
+            else f"Dry run over {self.guides} guide(s): nothing was written.",
+            f"Chunks that {verb} added {self.added}, updated {self.updated}, removed {self.removed}; "
+            f"unchanged {self.unchanged}.",
+            f"Embeddings {'to compute' if self.dry_run else 'computed'}: {self.embedded} "
+            f"in {self.seconds:.1f}s ({self.chunks_per_second:.1f} chunks/s).",
+        ]
+        lines += [f"Skipped {e['source']}: {e['reason']}" for e in self.errors]
+        return "\n".join(lines)
+
+
+def ingest(
+    knowledge_dir: Path,
+    store: Store,
+    embedder: Embedder,
+    *,
+    max_bytes: int,
+    dry_run: bool = False,
+    rebuild: bool = False,
+    progress: Progress | None = None,
+) -> Report:
+    """Ingest the knowledge folder into the index, touching only what changed."""
+    started = time.perf_counter()
+    if dry_run:
+        report = _run(knowledge_dir, store, embedder, max_bytes, True, rebuild, progress)
+    else:
+        with store.writer_lock():
+            report = _run(knowledge_dir, store, embedder, max_bytes, False, rebuild, progress)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _slot(meta: dict[str, Any]) -> tuple[str, str, int]:
+    return (str(meta["source"]), str(meta["heading"]), int(meta["part"]))
+
+
+def _run(
+    knowledge_dir: Path,
+    store: Store,
+    embedder: Embedder,
+    max_bytes: int,
+    dry_run: bool,
+    rebuild: bool,
+    progress: Progress | None,
+) -> Report:
+    old = store.record.state()
+    rebuild = rebuild or bool(old.embedding_model and old.embedding_model != embedder.name)
+    # Vectors can only be reused from a collection that is really there.
+    rebuild = rebuild or bool(old.collection and old.collection not in store.collection_names())
+    if not dry_run:
+        _sweep(store, old)
+    report = Report(dry_run=dry_run)
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    guides: list[GuideRow] = []
+    rows: list[ChunkRow] = []
+    fresh: list[Chunk] = []
+    for path in find_guides(knowledge_dir):
+        source = source_of(path, knowledge_dir)
+        report.guides += 1
+        before = old.guides.get(source)
+        try:
+            guide = load_guide(path, knowledge_dir, max_bytes)
+        except GuideError as exc:
+            report.errors.append({"source": source, "reason": exc.reason})
+            if before is not None:  # keep what was indexed: a broken edit loses nothing
+                guides.append(before)
+                rows += [c for c in old.chunks.values() if c.source == source]
+            continue
+        if before and not rebuild and before.sha256 == guide.sha256 and before.chunker == CHUNKER_VERSION:
+            guides.append(before)
+            rows += [c for c in old.chunks.values() if c.source == source]
+            continue
+        chunks = chunk_guide(guide, embedder.count_tokens)
+        fresh += chunks
+        rows += [
+            ChunkRow(c.id, guide.source, int(c.metadata["position"]), c.content_hash, c.text, c.metadata)
+            for c in chunks
+        ]
+        guides.append(
+            GuideRow(
+                guide.source,
+                guide.title,
+                guide.role,
+                guide.sha256,
+                CHUNKER_VERSION,
+                len(guide.sections),
+                len(chunks),
+                now,
+            )
+        )
+
+    new_ids = {r.id for r in rows}
+    if not rebuild and new_ids == set(old.chunks) and {g.source for g in guides} == set(old.guides):
+        report.unchanged, report.chunks, report.version = len(rows), len(rows), old.version
+        if not dry_run and any(g != old.guides[g.source] for g in guides):
+            report.version = store.record.commit(old.collection, embedder.name, guides, rows)
+        return report
+
+    old_slots = {_slot(c.metadata): c for c in old.chunks.values()} if not rebuild else {}
+    new_slots = {_slot(r.metadata) for r in rows}
+    for r in rows:
+        before_row = old_slots.get(_slot(r.metadata))
+        if before_row is None:
+            report.added += 1
+        elif before_row.id == r.id:
+            report.unchanged += 1
+        else:
+            report.updated += 1
+    report.removed = sum(1 for s in old_slots if s not in new_slots)
+    report.chunks = len(rows)
+
+    to_write = [c for c in fresh if rebuild or c.id not in old.chunks]
+    reusable = {} if rebuild else {c.hash: c.id for c in old.chunks.values()}
+    need_embedding = sorted({c.content_hash for c in to_write if c.content_hash not in reusable})
+    known_sentences = set() if rebuild else store.record.known_sentence_hashes()
+    need_sentences = sorted({c.content_hash for c in to_write if c.content_hash not in known_sentences})
+    report.embedded = len(need_embedding)
+    if dry_run:
+        report.version = old.version
+        return report
+
+    collection_name = store.new_collection_name() if rebuild or not old.collection else old.collection
+    collection = store.collection(collection_name, create=True)
+    by_hash = {c.content_hash: c for c in to_write}
+    vectors = _reused_vectors(store, old, [reusable[h] for h in {c.content_hash for c in to_write} if h in reusable])
+    vectors_by_hash = {old.chunks[i].hash: v for i, v in vectors.items()}
+    computed = _embed([by_hash[h].embed_text for h in need_embedding], embedder, progress, "chunks")
+    vectors_by_hash.update(zip(need_embedding, computed, strict=True))
+
+    sentence_rows = []
+    pieces = [(h, i, s) for h in need_sentences for i, s in enumerate(split_sentences(by_hash[h].text))]
+    sentence_vectors = _embed([s for _, _, s in pieces], embedder, progress, "sentences")
+    sentence_rows = [(h, i, s, v) for (h, i, s), v in zip(pieces, sentence_vectors, strict=True)]
+    store.record.add_sentences(sentence_rows)
+
+    for start in range(0, len(to_write), CHROMA_BATCH):
+        batch = to_write[start : start + CHROMA_BATCH]
+        collection.add(
+            ids=[c.id for c in batch],
+            embeddings=np.stack([vectors_by_hash[c.content_hash] for c in batch]),
+            documents=[c.text for c in batch],
+            metadatas=[c.metadata for c in batch],
+        )
+    # The switch: from here on readers see the new state only.
+    report.version = store.record.commit(collection_name, embedder.name, guides, rows)
+    if collection_name == old.collection:
+        stale = [i for i in old.chunks if i not in new_ids]
+        for start in range(0, len(stale), CHROMA_BATCH):
+            collection.delete(ids=stale[start : start + CHROMA_BATCH])
+    _sweep(store, store.record.state())
+    store.record.drop_unused_sentences()
+    return report
+
+
+def _reused_vectors(store: Store, old: State, ids: list[str]) -> dict[str, np.ndarray]:
+    """Vectors already in the index, so moved or re-ordered chunks are never embedded again."""
+    if not ids:
+        return {}
+    collection = store.collection(old.collection)
+    out: dict[str, np.ndarray] = {}
+    for start in range(0, len(ids), CHROMA_BATCH):
+        got = collection.get(ids=ids[start : start + CHROMA_BATCH], include=["embeddings"])
+        out.update({i: np.asarray(v, dtype=np.float32) for i, v in zip(got["ids"], got["embeddings"], strict=True)})
+    return out
+
+
+def _embed(texts: list[str], embedder: Embedder, progress: Progress | None, what: str) -> Iterable[np.ndarray]:
+    out: list[np.ndarray] = []
+    for start in range(0, len(texts), BATCH):
+        out.extend(embedder.embed(texts[start : start + BATCH]))
+        if progress:
+            progress(min(start + BATCH, len(texts)), len(texts), what)
+    return out
+
+
+def _sweep(store: Store, state: State) -> None:
+    """Remove what a crashed or finished ingest left that the record does not list."""
+    if not state.collection:
+        return
+    for name in store.collection_names():
+        if name.startswith("chunks-") and name != state.collection:
+            store.drop_collection(name)
+    collection = store.collection(state.collection, create=True)
+    if collection.count() == len(state.chunks):
+        return
+    extra = [i for i in collection.get(include=[])["ids"] if i not in state.chunks]
+    for start in range(0, len(extra), CHROMA_BATCH):
+        collection.delete(ids=extra[start : start + CHROMA_BATCH])

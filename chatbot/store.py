@@ -1,0 +1,318 @@
+"""The index on disk: a Chroma collection of chunk vectors plus a SQLite record of what is live.
+
+The record is the source of truth. Chroma may briefly hold more rows than the record lists
+(written by an ingest that has not switched over yet, or not yet cleaned up after one); readers
+only ever use the ids the committed record lists, so they see the old state or the new, never a mix.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import sqlite3
+import threading
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from chatbot.errors import IndexBusyError, IndexMissingError
+
+RECORD_FILE = "record.sqlite3"
+LOCK_FILE = "ingest.lock"
+CHROMA_DIR = "chroma"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS guides (
+    source TEXT PRIMARY KEY, title TEXT, role TEXT, sha256 TEXT, chunker TEXT,
+    sections INTEGER, chunks INTEGER, ingested_at TEXT);
+CREATE TABLE IF NOT EXISTS chunks (
+    id TEXT PRIMARY KEY, source TEXT, position INTEGER, hash TEXT, text TEXT, metadata TEXT);
+CREATE INDEX IF NOT EXISTS chunks_source ON chunks(source);
+CREATE TABLE IF NOT EXISTS sentences (
+    hash TEXT, idx INTEGER, text TEXT, vector BLOB, PRIMARY KEY (hash, idx));
+"""
+
+
+@dataclass(frozen=True)
+class ChunkRow:
+    """A live chunk as the record keeps it."""
+
+    id: str
+    source: str
+    position: int
+    hash: str
+    text: str
+    metadata: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class GuideRow:
+    """A guide as last ingested."""
+
+    source: str
+    title: str
+    role: str
+    sha256: str
+    chunker: str
+    sections: int
+    chunks: int
+    ingested_at: str
+
+
+@dataclass(frozen=True)
+class State:
+    """A committed version of the index: which collection, which model, which chunks."""
+
+    version: int
+    collection: str
+    embedding_model: str
+    guides: dict[str, GuideRow]
+    chunks: dict[str, ChunkRow]
+
+
+class Record:
+    """The SQLite record of what is indexed; one transaction switches versions."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        self._conn: sqlite3.Connection | None = None
+
+    def _db(self) -> sqlite3.Connection:
+        if self._conn is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(self.path, check_same_thread=False, timeout=30, isolation_level=None)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=FULL")
+            conn.executescript(_SCHEMA)
+            self._conn = conn
+        return self._conn
+
+    def close(self) -> None:
+        """Close the connection (it reopens on next use)."""
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+    def meta(self, key: str, default: str = "") -> str:
+        """One value from the meta table."""
+        with self._lock:
+            row = self._db().execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return str(row[0]) if row else default
+
+    def version(self) -> int:
+        """The committed version number; 0 when nothing was ever committed."""
+        return int(self.meta("version", "0"))
+
+    def state(self) -> State:
+        """The committed state, read in one transaction."""
+        with self._lock:
+            db = self._db()
+            db.execute("BEGIN")
+            try:
+                meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
+                guides = {r[0]: GuideRow(*r) for r in db.execute("SELECT * FROM guides")}
+                chunks = {
+                    r[0]: ChunkRow(r[0], r[1], r[2], r[3], r[4], json.loads(r[5]))
+                    for r in db.execute("SELECT * FROM chunks ORDER BY source, position")
+                }
+            finally:
+                db.execute("COMMIT")
+        return State(
+            int(meta.get("version", 0)), meta.get("collection", ""), meta.get("embedding_model", ""), guides, chunks
+        )
+
+    def known_sentence_hashes(self) -> set[str]:
+        """Chunk hashes whose sentence vectors are stored."""
+        with self._lock:
+            return {r[0] for r in self._db().execute("SELECT DISTINCT hash FROM sentences")}
+
+    def add_sentences(self, rows: Sequence[tuple[str, int, str, np.ndarray]]) -> None:
+        """Store sentence vectors (before the switch: unreferenced rows are harmless)."""
+        with self._lock:
+            db = self._db()
+            db.execute("BEGIN")
+            db.executemany(
+                "INSERT OR REPLACE INTO sentences VALUES (?, ?, ?, ?)",
+                [(h, i, t, np.asarray(v, dtype=np.float32).tobytes()) for h, i, t, v in rows],
+            )
+            db.execute("COMMIT")
+
+    def sentences(self, hashes: Sequence[str]) -> dict[str, list[tuple[str, np.ndarray]]]:
+        """Sentence texts and vectors for the given chunk hashes, in order."""
+        out: dict[str, list[tuple[str, np.ndarray]]] = {h: [] for h in hashes}
+        if not hashes:
+            return out
+        marks = ",".join("?" * len(hashes))
+        with self._lock:
+            rows = (
+                self._db()
+                .execute(
+                    f"SELECT hash, text, vector FROM sentences WHERE hash IN ({marks}) ORDER BY hash, idx", list(hashes)
+                )
+                .fetchall()
+            )
+        for h, text, blob in rows:
+            out[h].append((text, np.frombuffer(blob, dtype=np.float32)))
+        return out
+
+    def commit(
+        self,
+        collection: str,
+        embedding_model: str,
+        guides: Sequence[GuideRow],
+        chunks: Sequence[ChunkRow],
+    ) -> int:
+        """Switch to a new state in one transaction; returns the new version."""
+        with self._lock:
+            db = self._db()
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                version = int((db.execute("SELECT value FROM meta WHERE key='version'").fetchone() or [0])[0]) + 1
+                db.execute("DELETE FROM guides")
+                db.execute("DELETE FROM chunks")
+                db.executemany(
+                    "INSERT INTO guides VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    [
+                        (g.source, g.title, g.role, g.sha256, g.chunker, g.sections, g.chunks, g.ingested_at)
+                        for g in guides
+                    ],
+                )
+                db.executemany(
+                    "INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?)",
+                    [
+                        (c.id, c.source, c.position, c.hash, c.text, json.dumps(c.metadata, sort_keys=True))
+                        for c in chunks
+                    ],
+                )
+                db.executemany(
+                    "INSERT OR REPLACE INTO meta VALUES (?, ?)",
+                    [("version", str(version)), ("collection", collection), ("embedding_model", embedding_model)],
+                )
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+        return version
+
+    def drop_unused_sentences(self) -> None:
+        """Forget sentence vectors no live chunk refers to."""
+        with self._lock:
+            self._db().execute("DELETE FROM sentences WHERE hash NOT IN (SELECT hash FROM chunks)")
+
+
+class Store:
+    """Chroma plus the record, for one index folder (or a Chroma server)."""
+
+    def __init__(self, index_dir: Path, chroma_url: str = "") -> None:
+        self.index_dir = Path(index_dir)
+        self.chroma_url = chroma_url
+        self.record = Record(self.index_dir / RECORD_FILE)
+        self._client: Any = None
+        self._client_lock = threading.RLock()
+
+    def exists(self) -> bool:
+        """True once an ingest has committed."""
+        return (self.index_dir / RECORD_FILE).is_file() and self.record.version() > 0
+
+    def client(self) -> Any:
+        """The Chroma client, opened on first use."""
+        with self._client_lock:
+            if self._client is None:
+                import chromadb
+                from chromadb.config import Settings as ChromaSettings
+
+                settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+                if self.chroma_url:
+                    from urllib.parse import urlparse
+
+                    url = urlparse(self.chroma_url)
+                    self._client = chromadb.HttpClient(
+                        host=url.hostname or "127.0.0.1",
+                        port=url.port or 8000,
+                        ssl=url.scheme == "https",
+                        settings=settings,
+                    )
+                else:
+                    path = self.index_dir / CHROMA_DIR
+                    path.mkdir(parents=True, exist_ok=True)
+                    self._client = chromadb.PersistentClient(path=str(path), settings=settings)
+            return self._client
+
+    def reopen(self) -> None:
+        """Drop the Chroma client so the next use sees what other processes wrote.
+
+        Chroma caches one system per folder per process and does not reload vectors another
+        process added after it opened, so a reader that sees a new version must start afresh.
+        """
+        with self._client_lock:
+            if self._client is None or self.chroma_url:
+                return
+            from chromadb.api.shared_system_client import SharedSystemClient
+
+            key = str(self.index_dir / CHROMA_DIR)
+            system = SharedSystemClient._identifier_to_system.pop(key, None)
+            SharedSystemClient._identifier_to_refcount.pop(key, None)
+            if system is not None:
+                system.stop()
+            self._client = None
+
+    def collection(self, name: str, create: bool = False) -> Any:
+        """A collection that stores vectors we compute; Chroma never embeds anything itself."""
+        client = self.client()
+        if create:
+            return client.get_or_create_collection(
+                name, embedding_function=None, configuration={"hnsw": {"space": "cosine"}}
+            )
+        try:
+            return client.get_collection(name, embedding_function=None)
+        except Exception as exc:  # chromadb raises NotFoundError or ValueError by version
+            raise IndexMissingError(
+                f"the index collection {name!r} is missing; run: python ingest.py --rebuild"
+            ) from exc
+
+    def collection_names(self) -> list[str]:
+        """Every collection in the database."""
+        return [c if isinstance(c, str) else c.name for c in self.client().list_collections()]
+
+    def drop_collection(self, name: str) -> None:
+        """Delete a collection."""
+        self.client().delete_collection(name)
+
+    @staticmethod
+    def new_collection_name() -> str:
+        """A fresh collection name; a new one is used when vectors cannot be reused."""
+        return f"chunks-{uuid.uuid4().hex[:12]}"
+
+    @contextmanager
+    def writer_lock(self) -> Iterator[None]:
+        """Hold the one-writer lock, or fail at once if another process has it."""
+        self.index_dir.mkdir(parents=True, exist_ok=True)
+        path = self.index_dir / LOCK_FILE
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "unknown"
+                raise IndexBusyError(
+                    f"another ingest is already writing the index at {self.index_dir} (process {holder}); "
+                    "wait for it to finish and try again"
+                ) from None
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, str(os.getpid()).encode(), 0)
+            try:
+                yield
+            finally:
+                os.ftruncate(fd, 0)
+                fcntl.flock(fd, fcntl.LOCK_UN)
+        finally:
+            os.close(fd)
