@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from chatbot.documents import Guide
 
 # Bump when chunk text or metadata would come out differently: every guide is then re-chunked.
-CHUNKER_VERSION = "1"
+CHUNKER_VERSION = "2"
 MAX_TOKENS = 256
 Metadata = dict[str, str | int]
 
@@ -35,34 +35,50 @@ _ABBREV = re.compile(r"(?:\b[A-Za-z]\.){1,3}$|\b(?:e\.g|i\.e|etc|vs|Dr|Mr|Mrs|Ms
 _BOUNDARY = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9$])")
 
 
-def split_sentences(text: str) -> list[str]:
-    """Split prose into sentences and bullet lines, keeping abbreviations like 'U.S.' whole."""
-    out: list[str] = []
-    for block in re.split(r"\n+", text):
-        block = block.strip()
+def sentence_lines(text: str) -> list[tuple[int, int, str]]:
+    """(line number, indent, sentence) for every sentence and bullet; the order split_sentences uses."""
+    out: list[tuple[int, int, str]] = []
+    for number, raw in enumerate(text.split("\n")):
+        block = raw.strip()
         if not block:
             continue
+        indent = len(raw) - len(raw.lstrip())
         start = 0
         for match in _BOUNDARY.finditer(block):
             head = block[start : match.start()].rstrip("\"')]")
             if _ABBREV.search(head):
                 continue
-            out.append(block[start : match.start()].strip())
+            out.append((number, indent, block[start : match.start()].strip()))
             start = match.end()
-        out.append(block[start:].strip())
-    return [s for s in out if s]
+        out.append((number, indent, block[start:].strip()))
+    return [item for item in out if item[2]]
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split prose into sentences and bullet lines, keeping abbreviations like 'U.S.' whole."""
+    return [sentence for _, _, sentence in sentence_lines(text)]
 
 
 def _units(text: str) -> list[str]:
-    """Paragraphs and bullet lines: the pieces a long section is packed from."""
+    """Paragraphs and list items (a nested list stays with its parent): what a long section is packed from."""
     units: list[str] = []
     for para in re.split(r"\n\s*\n", text):
-        lines = para.strip().splitlines()
-        if lines and all(re.match(r"\s*([-*•]|\d+[.)])\s", ln) or not ln.strip() for ln in lines[1:]):
-            units.extend(ln.rstrip() for ln in lines if ln.strip())
-        elif para.strip():
-            units.append(para.strip())
+        lines = [ln.rstrip() for ln in para.split("\n") if ln.strip()]
+        if not lines:
+            continue
+        if not all(_BULLET.match(ln) for ln in lines[1:]):
+            units.append("\n".join(lines).strip("\n"))
+            continue
+        for line in lines:
+            nested = line[:1].isspace() and _BULLET.match(line)
+            if nested and units and not units[-1].startswith(tuple("\n")):
+                units[-1] += "\n" + line
+            else:
+                units.append(line)
     return units
+
+
+_BULLET = re.compile(r"\s*([-*•]|\d+[.)])\s")
 
 
 def chunk_guide(guide: Guide, count_tokens: Callable[[str], int], max_tokens: int = MAX_TOKENS) -> list[Chunk]:

@@ -264,6 +264,8 @@ class _HtmlText(HTMLParser):
         self._buf = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "body":  # HTML lets </head> be left out: the body must not be skipped with the head
+            self._skip = 0
         if tag in self.SKIP:
             self._skip += 1
         elif tag == "title":

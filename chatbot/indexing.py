@@ -118,7 +118,10 @@ def _run(
             report.errors.append({"source": source, "reason": exc.reason})
             if before is not None:  # keep what was indexed: a broken edit loses nothing
                 guides.append(before)
-                rows += [c for c in old.chunks.values() if c.source == source]
+                kept = [c for c in old.chunks.values() if c.source == source]
+                rows += kept
+                if rebuild:  # a fresh collection needs these rows too: embed them again from the record
+                    fresh += [Chunk(c.id, c.text, f"{c.metadata['heading']}\n{c.text}", c.metadata) for c in kept]
             continue
         if before and not rebuild and before.sha256 == guide.sha256 and before.chunker == CHUNKER_VERSION:
             guides.append(before)
@@ -196,7 +199,7 @@ def _run(
             metadatas=[c.metadata for c in batch],
         )
     # The switch: from here on readers see the new state only.
-    report.version = store.record.commit(collection_name, embedder.name, guides, rows)
+    report.version = store.written_version = store.record.commit(collection_name, embedder.name, guides, rows)
     if collection_name == old.collection:
         stale = [i for i in old.chunks if i not in new_ids]
         for start in range(0, len(stale), CHROMA_BATCH):

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
+from langchain_core.runnables import Runnable
+
+from chatbot.answer import Answer
+from chatbot.chain import ask, build_chain
 from chatbot.config import Settings
-from chatbot.embeddings import make_embedder
+from chatbot.embeddings import Embedder, make_embedder
+from chatbot.errors import IndexMissingError
 from chatbot.indexing import Report, ingest
+from chatbot.retrieval import Index
 from chatbot.store import Store
 
 
@@ -56,6 +62,20 @@ def ingest_from_settings(
             bar.close()
 
 
-def index_path(settings: Settings) -> Path:
-    """Where the index lives."""
-    return settings.index_dir
+def open_index(settings: Settings, embedder: Embedder | None = None) -> Index:
+    """The read side of the index, with the real embedder unless one is given."""
+    if not open_store(settings).exists():
+        raise IndexMissingError(f"there is no index at {settings.index_dir} yet; run: python ingest.py (or make run)")
+    return Index(open_store(settings), embedder or make_embedder(settings.embedding_model))
+
+
+def build_from_settings(settings: Settings, embedder: Embedder | None = None) -> tuple[Index, Runnable[Any, Any]]:
+    """The index and the answer chain the settings describe."""
+    index = open_index(settings, embedder)
+    return index, build_chain(index, top_k=settings.top_k, max_question_chars=settings.max_question_chars)
+
+
+def answer_function(settings: Settings) -> Callable[[str, list[dict[str, str]]], Answer]:
+    """ask(question, history) -> Answer, for the CLI and the evaluation."""
+    _, chain = build_from_settings(settings)
+    return lambda question, history: ask(chain, question, history)

@@ -218,6 +218,7 @@ class Store:
         self.record = Record(self.index_dir / RECORD_FILE)
         self._client: Any = None
         self._client_lock = threading.RLock()
+        self.written_version = 0  # the last version this process committed: its client already sees it
 
     def exists(self) -> bool:
         """True once an ingest has committed."""

@@ -1,0 +1,252 @@
+"""The answer every caller gets, and the extractive composer that builds it from retrieved chunks."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from chatbot.chunking import sentence_lines
+from chatbot.retrieval import Hit, role_aliases
+from chatbot.text import STOPWORDS, stem, words
+
+
+@dataclass(frozen=True)
+class Source:
+    """A cited chunk: `n` is the number used in the answer's [n] markers."""
+
+    n: int
+    guide: str
+    source: str
+    section: str
+    snippet: str
+    score: float
+    chunk_id: str
+    page: int | None = None
+
+
+@dataclass(frozen=True)
+class Retrieved:
+    """A retrieved chunk in rank order, before any selection."""
+
+    id: str
+    source: str
+    section: str
+    text: str
+    score: float
+    dense: float
+    bm25: float
+
+
+@dataclass
+class Answer:
+    """The result of one question: text, cited sources, what was retrieved, and how long it took."""
+
+    question: str
+    text: str = ""
+    sources: list[Source] = field(default_factory=list)
+    retrieved: list[Retrieved] = field(default_factory=list)
+    refused: bool = False
+    reason: str = ""
+    rewritten_query: str = ""
+    suggestions: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    answerer: str = "extractive"
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready data."""
+        return asdict(self)
+
+
+@dataclass
+class AnswerChunk:
+    """One streamed piece: text to append, and (on the last piece) the finished Answer."""
+
+    delta: str = ""
+    answer: Answer | None = None
+
+    def __add__(self, other: AnswerChunk) -> AnswerChunk:
+        return AnswerChunk(self.delta + other.delta, other.answer or self.answer)
+
+
+@dataclass
+class _Unit:
+    hit_rank: int
+    hit: Hit
+    index: int
+    line: int
+    indent: int
+    text: str
+    vector: np.ndarray
+    is_bullet: bool = False  # on a list-item line (a bullet's second sentence counts too)
+    score: float = 0.0
+
+    @property
+    def is_label(self) -> bool:
+        return self.text.rstrip().endswith(":") and len(self.text) < 80
+
+
+# What kind of fact a question asks for, and what a sentence holding it looks like.
+_ANSWER_TYPES = [
+    (
+        re.compile(r"\bhow long\b|\bhow many (years|months)\b|\bduration\b|\btime\b", re.I),
+        re.compile(r"\b(years?|months?|weeks?)\b", re.I),
+    ),
+    (
+        re.compile(r"\b(salary|salaries|pay|paid|earn|earns|wages?|income|compensation|make|money|hourly)\b", re.I),
+        re.compile(r"\$\s?\d|\bper hour\b|\bsalary\b", re.I),
+    ),
+    (
+        re.compile(r"\bhow (many|much|fast)\b|\b(growth|growing|grow|rate|openings|demand|outlook|percent)\b", re.I),
+        re.compile(r"\d"),
+    ),
+]
+
+MAX_UNITS = 6
+MAX_LIST_ITEMS = 12
+
+
+def compose(
+    query: str,
+    hits: list[Hit],
+    vector: np.ndarray,
+    sentences: dict[str, list[tuple[str, np.ndarray]]],
+    roles: list[str],
+) -> tuple[str, list[Source]]:
+    """Pick the sentences and bullets that answer the query, in document order, cited as [n]."""
+    units = _units(hits, sentences)
+    if not units:
+        return "", []
+    role_stems = {stem(w) for r in roles for a in role_aliases(r) for w in a.split()}
+    query_stems = {stem(w) for w in words(query) if w not in STOPWORDS} - role_stems
+    wanted = [shape for ask, shape in _ANSWER_TYPES if ask.search(query)]
+    for unit in units:
+        unit_stems = {stem(w) for w in words(unit.text)}
+        lexical = len(query_stems & unit_stems) / len(query_stems) if query_stems else 0.0
+        shape = 0.12 if any(s.search(unit.text) for s in wanted) else 0.0
+        unit.score = float(unit.vector @ vector) + 0.5 * lexical + shape + (0.04 if unit.hit_rank == 0 else 0.0)
+    best = max(units, key=lambda u: u.score)
+    near = [u for u in units if u.hit_rank <= best.hit_rank + 1]
+    ranked = sorted(near, key=lambda u: -u.score)
+    chosen = {id(u): u for u in ranked[:MAX_UNITS] if u.score >= 0.8 * best.score}
+    chosen[id(best)] = best
+    if wanted:
+        # Questions like "how long" need every figure nearby, not just the closest sentence.
+        for unit in ranked:
+            if unit.score >= 0.6 * best.score and any(s.search(unit.text) for s in wanted):
+                chosen[id(unit)] = unit
+    top = [u for u in units if u.hit_rank == best.hit_rank]
+    if _about_section(query_stems, best.hit):
+        # The question asks what the whole section is about: lead with its opening and its lists.
+        chosen[id(top[0])] = top[0]
+        for unit in top:
+            if unit.is_bullet and unit.indent == 0 and not unit.is_label:
+                chosen[id(unit)] = unit
+    for unit in list(chosen.values()):
+        _expand_list(unit, units, chosen)
+    picked: list[_Unit] = []
+    seen: set[str] = set()
+    for unit in sorted(chosen.values(), key=lambda u: (u.hit_rank, _part(u), u.index)):
+        if unit.text not in seen:  # chunks overlap a little: say nothing twice
+            seen.add(unit.text)
+            picked.append(unit)
+    return _render(picked)
+
+
+def _part(unit: _Unit) -> int:
+    return int(unit.hit.row.metadata.get("part", 0))
+
+
+def _about_section(query_stems: set[str], hit: Hit) -> bool:
+    heading = {stem(w) for w in words(str(hit.row.metadata.get("section", ""))) if w not in STOPWORDS}
+    return bool(query_stems) and len(query_stems & heading) / len(query_stems) >= 0.6
+
+
+def _expand_list(unit: _Unit, units: list[_Unit], chosen: dict[int, _Unit]) -> None:
+    """A chosen list label brings its items (read on into the section's next chunk); an item brings its label."""
+    same = sorted((u for u in units if u.hit_rank == unit.hit_rank), key=lambda u: (_part(u), u.index))
+    at = same.index(unit)
+    if unit.is_label:
+        items: set[str] = set()
+        for follower in same[at + 1 :]:
+            if not follower.is_bullet or len(items) >= MAX_LIST_ITEMS:
+                break
+            if unit.is_bullet and follower.indent <= unit.indent:
+                break
+            chosen[id(follower)] = follower
+            items.add(follower.text)
+    elif unit.is_bullet and unit.indent > 0:
+        for earlier in reversed(same[:at]):
+            if earlier.is_label and earlier.indent < unit.indent:
+                chosen[id(earlier)] = earlier
+                break
+
+
+def _units(hits: list[Hit], sentences: dict[str, list[tuple[str, np.ndarray]]]) -> list[_Unit]:
+    """Sentences and list items of the hits; `hit_rank` ranks sections, so parts of one section share it."""
+    units: list[_Unit] = []
+    sections: dict[tuple[str, object], int] = {}
+    for hit in hits:
+        rank = sections.setdefault((hit.row.source, hit.row.metadata.get("section_index")), len(sections))
+        stored = sentences.get(hit.row.hash, [])
+        bullet_lines: dict[int, bool] = {}
+        for index, ((line, indent, text), (_, vector)) in enumerate(
+            zip(sentence_lines(hit.row.text), stored, strict=False)
+        ):
+            bullet = bullet_lines.setdefault(line, bool(_BULLET_MARK.match(text)))
+            units.append(_Unit(rank, hit, index, line, indent, text, vector, bullet))
+    return units
+
+
+def _render(picked: list[_Unit]) -> tuple[str, list[Source]]:
+    """Lines in document order; a paragraph or a run of list items is one block, cited at its end."""
+    lines: list[tuple[_Unit, list[str]]] = []
+    for unit in picked:
+        if lines and lines[-1][0].hit is unit.hit and lines[-1][0].line == unit.line:
+            lines[-1][1].append(unit.text)
+        else:
+            lines.append((unit, [unit.text]))
+    numbers: dict[str, int] = {}
+    blocks: list[tuple[str, bool, list[str]]] = []  # (chunk id, is a list, lines)
+    previous_line = -2
+    for first, texts in lines:
+        row_id = first.hit.row.id
+        line_before, previous_line = previous_line, first.line
+        numbers.setdefault(row_id, len(numbers) + 1)
+        text = " ".join(texts)
+        if first.is_bullet:
+            text = f"{'  ' if first.indent else ''}- {_BULLET_MARK.sub('', text, count=1)}"
+            if blocks and blocks[-1][0] == row_id and blocks[-1][1] and _same_list(first, line_before):
+                blocks[-1][2].append(text)
+                continue
+        blocks.append((row_id, first.is_bullet, [text]))
+    rendered = ["\n".join(block) + f" [{numbers[row_id]}]" for row_id, _, block in blocks]
+    sources: dict[str, Source] = {}
+    for unit in picked:
+        row = unit.hit.row
+        if row.id in sources:
+            continue
+        page = row.metadata.get("page")
+        snippet = " ".join(u.text for u in picked if u.hit is unit.hit)
+        sources[row.id] = Source(
+            numbers[row.id],
+            str(row.metadata.get("title", row.source)),
+            row.source,
+            str(row.metadata.get("section", "")),
+            snippet,
+            round(unit.hit.score, 4),
+            row.id,
+            int(page) if page is not None else None,
+        )
+    return "\n\n".join(rendered), sorted(sources.values(), key=lambda s: s.n)
+
+
+def _same_list(unit: _Unit, line_before: int) -> bool:
+    """True when only list items stand between an earlier line and this one (so they form one list)."""
+    between = unit.hit.row.text.split("\n")[line_before + 1 : unit.line]
+    return all(_BULLET_MARK.match(line.strip()) for line in between)
+
+
+_BULLET_MARK = re.compile(r"^([-*•]|\d+[.)])\s+")

@@ -1,0 +1,103 @@
+"""Decide when the evidence is too weak to answer, and refuse attempts to change the bot's rules."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from chatbot.retrieval import role_aliases
+from chatbot.text import STOPWORDS, normalize, stem, words
+
+# Calibrated on eval/dev.jsonl with the packaged MiniLM: the best sentence similarity of in-scope
+# questions was >= 0.40, of off-topic ones <= 0.17 (see tests/test_gate.py and BENCHMARKS.md).
+MIN_EVIDENCE = 0.28
+
+_INJECTION = re.compile(
+    r"\b(ignore|disregard|forget|override|bypass)\b.{0,40}\b(instructions?|rules|prompts?|guidelines|directions)\b"
+    r"|\b(system|hidden|secret|initial|original)\s+(prompt|instructions?|rules|message)\b"
+    r"|\b(reveal|show|print|repeat|output|tell me)\b.{0,20}\b(your|the)\s+(prompt|instructions?|rules|configuration)\b"
+    r"|\byou are now\b|\bpretend (to be|you are)\b|\bjailbreak|\bdeveloper mode\b|\bact as\b"
+    r"|<\|?im_(start|end)\|?>|\[/?INST\]|<<\/?SYS>>|<\|(system|user|assistant|endoftext|eot_id)\|>",
+    re.I | re.S,
+)
+
+# Words that refer to "the role we are talking about" rather than naming another one.
+_GENERIC = frozenset(
+    stem(w)
+    for w in [
+        "job",
+        "jobs",
+        "role",
+        "roles",
+        "career",
+        "careers",
+        "position",
+        "field",
+        "profession",
+        "work",
+        "one",
+        "this",
+        "that",
+        "it",
+        "them",
+        "someone",
+        "person",
+        "people",
+        "professional",
+        "professionals",
+        "beginner",
+        "student",
+        "graduate",
+        "good",
+        "great",
+    ]
+)
+_END = r"(?=[?.!,;]|\s+(?:do|does|make|makes|earn|earns|get|gets|need|needs|work|works|have|has|in|at|with|and|or)\b|$)"
+# "become a dentist", "what does a lawyer earn", "salary of a nurse": a role named as the subject.
+_STRONG_SUBJECT = re.compile(
+    r"\b(?:become|becoming|as|being)\s+(?:an?\s+|the\s+)?(?P<x>[a-z][a-z' -]{1,50}?)"
+    + _END
+    + r"|\b(?:does|do|for|of|hire|hires|hiring)\s+an?\s+(?P<y>[a-z][a-z' -]{1,50}?)"
+    + _END,
+    re.I,
+)
+# "dentist salary", "outlook for the teachers": counts only when it has a word no guide uses.
+_WEAK_SUBJECT = re.compile(
+    r"\b(?:for|of)\s+(?:the\s+)?(?P<v>[a-z][a-z' -]{1,50}?)"
+    + _END
+    + r"|(?P<w>[a-z][a-z'-]+(?:\s+[a-z][a-z'-]+)?)(?:'s)?\s+"
+    r"(?:salary|salaries|pay|wages?|earnings|outlook|jobs?|career)\b",
+    re.I,
+)
+
+
+def is_injection(question: str) -> bool:
+    """True for requests to drop the bot's rules or reveal its instructions."""
+    return bool(_INJECTION.search(normalize(question)))
+
+
+def foreign_subject(question: str, roles: Sequence[str], known_stems: frozenset[str]) -> str | None:
+    """The name of a role the question asks about that no guide covers ('dentist'), if any."""
+    known = {stem(w) for r in roles for alias in role_aliases(r) for w in alias.split()}
+    text = normalize(question).lower()
+    candidates = [(m.group(m.lastgroup or "x"), True) for m in _STRONG_SUBJECT.finditer(text)]
+    candidates += [(m.group(m.lastgroup or "w"), False) for m in _WEAK_SUBJECT.finditer(text)]
+    for phrase, strong in candidates:
+        content = [w for w in words(phrase) if w not in STOPWORDS]
+        stems = {stem(w) for w in content}
+        if not content or stems & known or stems & _GENERIC:
+            continue
+        if strong or any(stem(w) not in known_stems for w in content):
+            return phrase.strip()
+    return None
+
+
+def suggestions(headings: Sequence[str], limit: int = 3) -> list[str]:
+    """Distinct section headings to offer instead, best first."""
+    out: list[str] = []
+    for heading in headings:
+        if heading not in out:
+            out.append(heading)
+        if len(out) == limit:
+            break
+    return out

@@ -1,0 +1,261 @@
+"""Hybrid retrieval: dense search in Chroma plus BM25, fused by reciprocal rank."""
+
+from __future__ import annotations
+
+import difflib
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document
+from langchain_core.retrievers import BaseRetriever
+from pydantic import ConfigDict
+
+from chatbot.embeddings import Embedder, LangChainEmbeddings
+from chatbot.errors import IndexMissingError
+from chatbot.store import ChunkRow, GuideRow, Store
+from chatbot.text import STOPWORDS, content_stems, stem, words
+
+RRF_K = 60
+
+
+@dataclass
+class Snapshot:
+    """One committed version of the index as a reader sees it: live chunks, BM25, vocabulary."""
+
+    version: int
+    collection: str
+    rows: list[ChunkRow]
+    guides: dict[str, GuideRow]
+    bm25: Any
+    vocabulary: frozenset[str]  # words, for typo correction
+    stems: frozenset[str]  # their stems, for "does any guide use this word?"
+    common: frozenset[str]
+    position: dict[str, int] = field(default_factory=dict)
+    vectorstore: Any = None  # the langchain-chroma wrapper, made on first use (building one costs ~10 ms)
+
+    @property
+    def roles(self) -> list[str]:
+        """The roles the guides cover."""
+        return sorted({g.role for g in self.guides.values() if g.role})
+
+    def continuation(self, row: ChunkRow) -> ChunkRow | None:
+        """The next chunk of the same section, when a long section was split."""
+        at = self.position.get(row.id)
+        if at is None or at + 1 >= len(self.rows):
+            return None
+        following = self.rows[at + 1]
+        same = following.source == row.source and following.metadata.get("section_index") == row.metadata.get(
+            "section_index"
+        )
+        return following if same else None
+
+    @property
+    def headings(self) -> list[tuple[str, str]]:
+        """(source, section heading) for every section, in guide order."""
+        seen: dict[tuple[str, str], None] = {}
+        for row in self.rows:
+            seen[(row.source, str(row.metadata["section"]))] = None
+        return list(seen)
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A retrieved chunk with the scores that ranked it."""
+
+    row: ChunkRow
+    score: float
+    dense: float
+    lexical: float
+
+
+@dataclass
+class Search:
+    """Fused hits for one query, with the query vector and step timings."""
+
+    query: str
+    hits: list[Hit]
+    vector: np.ndarray
+    timings: dict[str, float]
+    snapshot: Snapshot
+
+
+class Index:
+    """The read side of the index: follows new versions, reopening Chroma when another process wrote."""
+
+    def __init__(self, store: Store, embedder: Embedder) -> None:
+        self.store = store
+        self.embedder = embedder
+        self._snapshot: Snapshot | None = None
+        self._lock = threading.Lock()
+        self._embed_query = lru_cache(maxsize=256)(self._embed_uncached)
+
+    def _embed_uncached(self, text: str) -> np.ndarray:
+        vector: np.ndarray = self.embedder.embed([text])[0]
+        return vector
+
+    def embed_query(self, text: str) -> np.ndarray:
+        """The query's vector (cached: the chain and the composer both ask)."""
+        vector: np.ndarray = self._embed_query(text)
+        return vector
+
+    def snapshot(self) -> Snapshot:
+        """The current snapshot, reloaded when the record's version moved."""
+        version = self.store.record.version()
+        current = self._snapshot
+        if current is not None and current.version == version:
+            return current
+        with self._lock:
+            if self._snapshot is None or self._snapshot.version != self.store.record.version():
+                self._snapshot = self._load()
+            return self._snapshot
+
+    def _load(self) -> Snapshot:
+        state = self.store.record.state()
+        if not state.version or not state.chunks:
+            raise IndexMissingError("the index is empty: add guides to the knowledge folder and run python ingest.py")
+        if state.version != self.store.written_version:
+            self.store.reopen()
+        rows = list(state.chunks.values())
+        import bm25s
+
+        tokens = [content_stems(_bm25_text(r)) or ["\x00"] for r in rows]
+        bm25 = bm25s.BM25()
+        bm25.index(tokens, show_progress=False)
+        frequency: dict[str, int] = {}
+        for doc in tokens:
+            for token in set(doc):
+                frequency[token] = frequency.get(token, 0) + 1
+        # A term in over half the chunks (the role's own name in a one-role corpus) ranks nothing.
+        common = frozenset(t for t, n in frequency.items() if len(rows) >= 4 and n > len(rows) / 2)
+        vocabulary = frozenset(w for r in rows for w in words(_bm25_text(r)) if w not in STOPWORDS)
+        return Snapshot(
+            state.version,
+            state.collection,
+            rows,
+            state.guides,
+            bm25,
+            vocabulary | _role_aliases(state.guides.values()),
+            frozenset(stem(w) for w in vocabulary | _role_aliases(state.guides.values())),
+            common,
+            {r.id: i for i, r in enumerate(rows)},
+        )
+
+    def correct(self, query: str, snapshot: Snapshot) -> str:
+        """Fix typos against the guides' own vocabulary ('machne enginer' -> 'machine engineer')."""
+        fixed = []
+        for word in words(query):
+            if len(word) >= 3 and word not in snapshot.vocabulary and not word.isdigit() and word not in STOPWORDS:
+                close = difflib.get_close_matches(word, snapshot.vocabulary, n=1, cutoff=0.75)
+                word = close[0] if close else word
+            fixed.append(word)
+        text = f" {' '.join(fixed)} "
+        for role in snapshot.roles:  # "ml engineer" -> "machine learning engineer": the guides' own words
+            full = " ".join(words(role))
+            for alias in sorted(role_aliases(role) - {full}, key=len, reverse=True):
+                text = re.sub(rf" {re.escape(alias)}(s?) ", rf" {full}\1 ", text)
+        return text.strip()
+
+    def search(self, query: str, k: int = 4, depth: int = 20) -> Search:
+        """Dense + BM25 over the live chunks, fused by reciprocal rank; best first."""
+        timings: dict[str, float] = {}
+        started = time.perf_counter()
+        snapshot = self.snapshot()
+        query = self.correct(query, snapshot) or query
+        vector = self.embed_query(query)
+        timings["embed_ms"] = _ms(started)
+        t = time.perf_counter()
+        dense = self._dense(snapshot, vector, depth)
+        timings["dense_ms"] = _ms(t)
+        t = time.perf_counter()
+        lexical = self._bm25(snapshot, query, depth)
+        timings["bm25_ms"] = _ms(t)
+        t = time.perf_counter()
+        fused: dict[str, float] = {}
+        for ranking in (dense, lexical):
+            for rank, (chunk_id, _) in enumerate(ranking):
+                fused[chunk_id] = fused.get(chunk_id, 0.0) + 1.0 / (RRF_K + rank + 1)
+        dense_score = dict(dense)
+        lexical_score = dict(lexical)
+        order = sorted(fused, key=lambda i: (-fused[i], snapshot.position[i]))[:k]
+        hits = [
+            Hit(snapshot.rows[snapshot.position[i]], fused[i], dense_score.get(i, 0.0), lexical_score.get(i, 0.0))
+            for i in order
+        ]
+        timings["fusion_ms"] = _ms(t)
+        return Search(query, hits, vector, timings, snapshot)
+
+    def _dense(self, snapshot: Snapshot, vector: np.ndarray, depth: int) -> list[tuple[str, float]]:
+        if snapshot.vectorstore is None:
+            from langchain_chroma import Chroma
+
+            snapshot.vectorstore = Chroma(
+                client=self.store.client(),
+                collection_name=snapshot.collection,
+                embedding_function=LangChainEmbeddings(self.embedder),
+                create_collection_if_not_exists=False,
+            )
+        store = snapshot.vectorstore
+        # Ask for extra rows: the collection may hold an in-flight ingest's chunks the record does not list yet.
+        found = store.similarity_search_by_vector_with_relevance_scores([float(x) for x in vector], k=depth * 2)
+        out = [(doc.id, 1.0 - float(dist)) for doc, dist in found if doc.id in snapshot.position]
+        return out[:depth]
+
+    def _bm25(self, snapshot: Snapshot, query: str, depth: int) -> list[tuple[str, float]]:
+        tokens = [t for t in content_stems(query) if t not in snapshot.common]
+        if not tokens:
+            return []
+        scores = snapshot.bm25.get_scores(tokens)
+        top = np.argsort(-scores)[:depth]
+        return [(snapshot.rows[i].id, float(scores[i])) for i in top if scores[i] > 0]
+
+
+def _bm25_text(row: ChunkRow) -> str:
+    return f"{row.metadata.get('heading', '')}\n{row.text}"
+
+
+def role_aliases(role: str) -> set[str]:
+    """Short names people use for a role: 'Machine Learning Engineer' -> 'ml engineer', 'mle'."""
+    parts = words(role)
+    aliases = {" ".join(parts)} if parts else set()
+    if len(parts) >= 2:
+        aliases.add("".join(p[0] for p in parts))
+        aliases.add("".join(p[0] for p in parts[:-1]) + " " + parts[-1])
+    return aliases
+
+
+def _role_aliases(guides: Any) -> frozenset[str]:
+    return frozenset(a for g in guides for alias in role_aliases(g.role) for a in alias.split())
+
+
+def _ms(since: float) -> float:
+    return round((time.perf_counter() - since) * 1000, 2)
+
+
+class HybridRetriever(BaseRetriever):
+    """LangChain retriever over the hybrid index; scores ride along in each Document's metadata."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+    index: Index
+    k: int = 4
+
+    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
+        search = self.index.search(query, self.k)
+        return [
+            Document(
+                page_content=h.row.text,
+                id=h.row.id,
+                metadata={**h.row.metadata, "id": h.row.id, "score": h.score, "dense": h.dense, "bm25": h.lexical},
+            )
+            for h in search.hits
+        ]
+
+
+def stems_of(text: str) -> set[str]:
+    """Content stems as a set (for overlap measures)."""
+    return {stem(w) for w in words(text) if w not in STOPWORDS}
