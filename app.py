@@ -1,31 +1,38 @@
-"""Serve the career chatbot: python app.py (binds 127.0.0.1:7860 unless configured otherwise)."""
+"""Serve the career chatbot: python app.py (binds 127.0.0.1:7860 unless CAREERBOT_HOST/PORT say otherwise)."""
 
 from __future__ import annotations
 
 import os
 import sys
+import tempfile
 
+# Set before Gradio or Hugging Face code is imported: no analytics, no hub, and an upload folder of our own.
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+os.environ.setdefault("GRADIO_TEMP_DIR", tempfile.mkdtemp(prefix="careerbot-"))
 
 
 def main() -> int:
-    """Ingest if needed, then serve the placeholder page until the chat UI lands."""
-    import gradio as gr
+    """Ingest what changed in the guides, then serve the chat."""
+    from chatbot.errors import CareerBotError, IndexBusyError
+    from chatbot.service import build_from_settings, ingest_from_settings, load_settings
+    from chatbot.ui import build_demo, launch
 
-    from chatbot.errors import CareerBotError
-    from chatbot.service import ingest_from_settings, load_settings
-
-    settings = load_settings()
     try:
-        report = ingest_from_settings(settings, show_progress=True)
-        print(report.summary(), file=sys.stderr)
+        settings = load_settings()
+        try:
+            print(ingest_from_settings(settings, show_progress=True).summary(), file=sys.stderr)
+        except IndexBusyError as exc:
+            print(f"note: {exc}; serving the current index", file=sys.stderr)
+        index, chain = build_from_settings(settings)
+        index.warm_up()
+        demo = build_demo(chain, index, settings)
     except CareerBotError as exc:
-        print(f"warning: {exc}", file=sys.stderr)
-    with gr.Blocks(title="Career guide chatbot") as demo:
-        gr.Markdown(f"# Career guide chatbot\nIndex ready: {report.chunks} chunks from {report.guides} guide(s).")
-    demo.launch(server_name=settings.host, server_port=settings.port, share=False, ssr_mode=False)
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"Serving on http://{settings.host}:{settings.port}", file=sys.stderr)
+    launch(demo, settings)
     return 0
 
 

@@ -104,6 +104,10 @@ class Index:
         vector: np.ndarray = self._embed_query(text)
         return vector
 
+    def warm_up(self) -> None:
+        """Load the model and the snapshot now, so the first user does not wait for them."""
+        self.search("warm up", 1)
+
     def snapshot(self) -> Snapshot:
         """The current snapshot, reloaded when the record's version moved."""
         version = self.store.record.version()

@@ -1,0 +1,309 @@
+"""The Gradio chat page and guide admin. Handlers are plain Python, testable without a server."""
+
+
+import hmac
+import html
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from langchain_core.runnables import Runnable
+
+from chatbot.answer import Answer, AnswerChunk
+from chatbot.config import Settings
+from chatbot.errors import CareerBotError
+from chatbot.feedback import FeedbackStore
+from chatbot.indexing import Report, ingest
+from chatbot.render import to_safe_html
+from chatbot.retrieval import Index
+from chatbot.uploads import delete_guide, save_upload
+
+Message = dict[str, Any]
+State = dict[str, Any]
+
+BUSY = "The bot is busy right now; please try again in a moment."
+
+
+def new_state() -> State:
+    """Per-browser-session state: the plain-text turns and what each answer was built from."""
+    return {"turns": [], "answers": {}, "last_feedback": 0}
+
+
+def _bar(ms: float, scale: float = 5.0) -> str:
+    return "▇" * max(1, min(30, round(ms / scale)))
+
+
+def sources_markdown(answer: Answer) -> str:
+    """The collapsible panel under an answer: cited guide, section and quoted snippet, then timings."""
+    lines = []
+    for s in answer.sources:
+        page = f", page {s.page}" if s.page else ""
+        lines.append(f"**[{s.n}] {s.guide}** › {s.section} (`{s.source}`{page})\n\n> {s.snippet}\n")
+    retrieve, compose = answer.timings.get("retrieve_ms", 0.0), answer.timings.get("compose_ms", 0.0)
+    lines.append(f"`retrieve {_bar(retrieve)} {retrieve:.0f} ms` `compose {_bar(compose)} {compose:.0f} ms`")
+    return "\n".join(lines)
+
+
+class ChatHandler:
+    """Streams answers into the chat history; one instance serves every session."""
+
+    def __init__(self, chain: Runnable[dict[str, Any], AnswerChunk], feedback: FeedbackStore, max_chars: int) -> None:
+        self.chain = chain
+        self.feedback = feedback
+        self.max_chars = max_chars
+
+    def respond(self, message: str, history: list[Message], state: State) -> Iterator[tuple[list[Message], State, str]]:
+        """Yield (history, state, textbox value) as the answer streams in."""
+        message = message if isinstance(message, str) else ""
+        history = list(history or [])
+        if not message.strip():
+            yield history, state, ""
+            return
+        shown = message if len(message) <= 2000 else message[:2000] + " …"
+        history.append({"role": "user", "content": to_safe_html(shown)})
+        if len(message) > self.max_chars:
+            history.append({"role": "assistant", "content": to_safe_html(
+                f"That question is {len(message):,} characters long; please keep it under {self.max_chars:,}.")})
+            yield history, state, ""
+            return
+        history.append({"role": "assistant", "content": ""})
+        text = ""
+        answer: Answer | None = None
+        try:
+            for piece in self.chain.stream({"question": message, "history": state["turns"][-6:]}):
+                text += piece.delta
+                answer = piece.answer or answer
+                history[-1] = {"role": "assistant", "content": to_safe_html(text)}
+                yield history, state, ""
+        except CareerBotError as exc:
+            history[-1] = {"role": "assistant", "content": to_safe_html(f"Sorry, I can't answer right now: {exc}")}
+            yield history, state, ""
+            return
+        except Exception:  # never show a traceback to a user; the server log has it
+            import logging
+
+            logging.getLogger(__name__).exception("answering failed")
+            history[-1] = {"role": "assistant", "content": to_safe_html(
+                "Sorry, something went wrong while answering. Please try again.")}
+            yield history, state, ""
+            return
+        if answer is None:
+            return
+        state["turns"] = [*state["turns"], {"role": "user", "content": message[:2000]},
+                          {"role": "assistant", "content": answer.text}]
+        state["answers"][len(history) - 1] = {
+            "question": message[:5000], "answer": answer.text, "chunk_ids": [s.chunk_id for s in answer.sources]
+        }
+        if answer.sources:
+            title = f"Sources ({len(answer.sources)}) · {answer.timings.get('total_ms', 0):.0f} ms"
+            history.append({"role": "assistant", "content": to_safe_html(sources_markdown(answer)),
+                            "metadata": {"title": title, "status": "done"}})
+        yield history, state, ""
+
+    def rate(self, index: int, liked: bool, state: State) -> str:
+        """Store a thumbs up/down for the answer at a chat position (or the answer its sources belong to)."""
+        record = state["answers"].get(index) or state["answers"].get(index - 1)
+        if record is None:
+            return "Only answers can be rated."
+        state["last_feedback"] = self.feedback.add(record["question"], record["answer"], record["chunk_ids"], liked)
+        return "Thanks for the feedback. You can add a reason below."
+
+    def reason(self, text: str, state: State) -> str:
+        """Attach a reason to the last rating."""
+        if not state.get("last_feedback"):
+            return "Rate an answer first (thumbs up or down)."
+        self.feedback.set_reason(state["last_feedback"], text.strip())
+        return "Reason saved. Thank you."
+
+
+class AdminHandler:
+    """Guide admin: list, upload, delete, preview and re-ingest; every change needs the admin password."""
+
+    def __init__(self, settings: Settings, index: Index) -> None:
+        self.settings = settings
+        self.index = index
+
+    @property
+    def enabled(self) -> bool:
+        """False when no admin password is configured: the admin view is then read-only."""
+        return bool(self.settings.admin_password)
+
+    def check(self, password: str) -> None:
+        """Raise unless the password matches the configured one."""
+        if not self.enabled:
+            raise CareerBotError("Admin actions are disabled: set CAREERBOT_ADMIN_PASSWORD and restart the app.")
+        given = (password or "").encode()
+        if not hmac.compare_digest(given, self.settings.admin_password.encode()):
+            raise CareerBotError("Wrong admin password.")
+
+    def guides(self) -> list[list[Any]]:
+        """Rows for the guides table: title, file, sections, chunks, last ingested."""
+        state = self.index.store.record.state()
+        return [[g.title, g.source, g.sections, g.chunks, g.ingested_at] for g in state.guides.values()]
+
+    def sources(self) -> list[str]:
+        """Guide files that can be replaced or deleted."""
+        from chatbot.documents import find_guides, source_of
+
+        folder = self.settings.knowledge_dir
+        return [source_of(p, folder) for p in find_guides(folder)]
+
+    def upload(self, password: str, path: str | None, original_name: str, replace: str = "") -> str:
+        """Store an uploaded guide; the index changes only on re-ingest."""
+        self.check(password)
+        if not path:
+            raise CareerBotError("Choose a file to upload first.")
+        data = Path(path).read_bytes()
+        saved = save_upload(self.settings.knowledge_dir, original_name or Path(path).name, data,
+                            self.settings.max_guide_bytes, replace)
+        return f"Saved as {html.escape(saved)}. Preview, then re-ingest to make it live."
+
+    def delete(self, password: str, source: str) -> str:
+        """Delete a guide file; the index changes only on re-ingest."""
+        self.check(password)
+        delete_guide(self.settings.knowledge_dir, source)
+        return f"Deleted {html.escape(source)}. Preview, then re-ingest to remove it from answers."
+
+    def run_ingest(self, password: str, dry_run: bool, progress: Callable[[int, int, str], None] | None = None) -> str:
+        """Preview (dry run) or apply an ingest; returns the report as Markdown."""
+        self.check(password)
+        report: Report = ingest(self.settings.knowledge_dir, self.index.store, self.index.embedder,
+                                max_bytes=self.settings.max_guide_bytes, dry_run=dry_run, progress=progress)
+        title = "Preview (nothing written)" if dry_run else "Re-ingest finished"
+        body = html.escape(report.summary()).replace("\n", "  \n")
+        return f"**{title}**  \n{body}"
+
+
+def _starters(index: Index, limit: int = 4) -> list[str]:
+    """Starter questions: the guides' question-style section headings."""
+    try:
+        headings = [h for _, h in index.snapshot().headings]
+    except CareerBotError:
+        return []
+    questions = [h for h in headings if h.endswith("?")] or headings
+    return questions[:limit]
+
+
+def build_demo(chain: Runnable[dict[str, Any], AnswerChunk], index: Index, settings: Settings) -> Any:
+    """The Gradio Blocks app: a chat tab and a guide admin tab."""
+    import gradio as gr
+    import pandas as pd
+
+    chat = ChatHandler(chain, FeedbackStore(settings.index_dir / "feedback.sqlite3"), settings.max_question_chars)
+    admin = AdminHandler(settings, index)
+
+    def guides_view() -> tuple[Any, Any, Any, Any]:
+        rows = admin.guides()
+        frame = pd.DataFrame({"guide": [r[1] for r in rows], "chunks": [r[3] for r in rows]})
+        choices = admin.sources()
+        return rows, frame, gr.update(choices=["", *choices]), gr.update(choices=choices)
+
+    def guarded(action: Callable[..., str]) -> Callable[..., str]:
+        def run(*args: Any) -> str:
+            try:
+                return action(*args)
+            except CareerBotError as exc:
+                return f"⚠️ {html.escape(str(exc))}"
+        return run
+
+    with gr.Blocks(title="Career guide chatbot", analytics_enabled=False) as demo:
+        gr.Markdown("## Career guide chatbot\nAsk about a career: what the role does, how to get there, how long "
+                    "it takes, pros and cons, pay and outlook. Answers come only from the guides, with sources.")
+        with gr.Tab("Chat"):
+            state = gr.State(new_state())
+            chatbot = gr.Chatbot(
+                elem_id="chat", height=520, sanitize_html=True, render_markdown=True,
+                examples=[{"text": q} for q in _starters(index)], feedback_options=("Like", "Dislike"),
+                placeholder="Ask a question about a career, or pick one of the examples.",
+            )
+            with gr.Row():
+                box = gr.Textbox(elem_id="question", show_label=False, scale=8, autofocus=True,
+                                 placeholder="e.g. How long does it take to become a machine learning engineer?")
+                send = gr.Button("Ask", elem_id="send", variant="primary", scale=1)
+                clear = gr.Button("New chat", elem_id="new-chat", scale=1)
+            with gr.Row():
+                reason = gr.Textbox(elem_id="feedback-reason", show_label=False, scale=8,
+                                    placeholder="Optional: why was this answer good or bad?")
+                send_reason = gr.Button("Send reason", elem_id="send-reason", scale=1)
+            note = gr.Markdown(elem_id="feedback-note")
+
+            gr.on([box.submit, send.click], chat.respond, [box, chatbot, state], [chatbot, state, box],
+                  api_name="chat", concurrency_limit=None)
+
+            def pick(history: list[Message], st: State, event: gr.SelectData) -> Iterator[Any]:
+                yield from chat.respond(str((event.value or {}).get("text", "")), history, st)
+
+            chatbot.example_select(pick, [chatbot, state], [chatbot, state, box], api_visibility="private")
+            clear.click(lambda: ([], new_state(), "", ""), None, [chatbot, state, box, note],
+                        api_visibility="private")
+
+            def like(st: State, event: gr.LikeData) -> str:
+                return chat.rate(int(event.index if isinstance(event.index, int) else event.index[0]),
+                                 bool(event.liked), st)
+
+            chatbot.like(like, [state], [note], api_visibility="private")
+            send_reason.click(chat.reason, [reason, state], [note], api_visibility="private")
+
+        with gr.Tab("Guides (admin)"):
+            if not admin.enabled:
+                gr.Markdown("Read-only: set `CAREERBOT_ADMIN_PASSWORD` to upload, delete and re-ingest guides.",
+                            elem_id="admin-readonly")
+            table = gr.Dataframe(headers=["title", "file", "sections", "chunks", "last ingested"],
+                                 elem_id="guides-table", interactive=False, label="Guides in the index")
+            chart = gr.BarPlot(x="guide", y="chunks", elem_id="chunks-chart", label="Chunks per guide", height=220)
+            refresh = gr.Button("Refresh", elem_id="refresh-guides")
+            password = gr.Textbox(label="Admin password", type="password", elem_id="admin-password")
+            with gr.Row():
+                upload_file = gr.File(label="Upload a guide (.md, .txt, .html, .pdf)", elem_id="upload-file",
+                                      file_types=[".md", ".txt", ".html", ".htm", ".pdf"], type="filepath")
+                replace = gr.Dropdown(label="Replace an existing guide (empty: add a new one)", choices=[""],
+                                      value="", elem_id="replace-guide")
+            upload_btn = gr.Button("Upload", elem_id="upload-btn")
+            with gr.Row():
+                remove = gr.Dropdown(label="Guide to delete", choices=[], elem_id="delete-guide")
+                delete_btn = gr.Button("Delete", elem_id="delete-btn", variant="stop")
+            with gr.Row():
+                preview_btn = gr.Button("Preview changes (dry run)", elem_id="preview-btn")
+                ingest_btn = gr.Button("Re-ingest", elem_id="ingest-btn", variant="primary")
+            status = gr.Markdown(elem_id="admin-status")
+
+            outputs = [table, chart, replace, remove]
+            demo.load(guides_view, None, outputs, api_visibility="private")
+            refresh.click(guides_view, None, outputs, api_visibility="private")
+
+            def do_upload(pw: str, path: str | None, rep: str) -> str:
+                return admin.upload(pw, path, Path(path).name if path else "", rep or "")
+
+            upload_btn.click(guarded(do_upload), [password, upload_file, replace], [status],
+                             api_visibility="private").then(guides_view, None, outputs, api_visibility="private")
+            delete_btn.click(guarded(admin.delete), [password, remove], [status],
+                             api_visibility="private").then(guides_view, None, outputs, api_visibility="private")
+            preview_btn.click(guarded(lambda pw: admin.run_ingest(pw, True)), [password], [status],
+                              api_visibility="private")
+
+            def do_ingest(pw: str, progress: gr.Progress = gr.Progress()) -> str:  # noqa: B008 (Gradio's idiom)
+                return admin.run_ingest(pw, False, lambda done, total, what: progress(done / max(total, 1),
+                                                                                     desc=f"embedding {what}"))
+
+            ingest_btn.click(guarded(do_ingest), [password], [status], api_visibility="private",
+                             concurrency_limit=1).then(guides_view, None, outputs, api_visibility="private")
+    return demo
+
+
+def launch(demo: Any, settings: Settings) -> None:
+    """Serve on the configured address with safe defaults: no share link, bounded queue, files locked down."""
+    demo.queue(default_concurrency_limit=4, max_size=64)
+    demo.launch(
+        server_name=settings.host,
+        server_port=settings.port,
+        share=False,
+        ssr_mode=False,
+        show_error=False,
+        max_file_size=settings.max_guide_bytes,
+        blocked_paths=[str(settings.knowledge_dir), str(settings.index_dir), str(Path.cwd() / ".env")],
+        allowed_paths=[],
+        strict_cors=True,
+        enable_monitoring=False,
+        footer_links=[],
+        quiet=True,
+    )
