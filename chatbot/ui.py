@@ -74,7 +74,7 @@ class ChatHandler:
                 text += piece.delta
                 answer = piece.answer or answer
                 history[-1] = {"role": "assistant", "content": to_safe_html(text)}
-                yield history, state, ""
+                yield list(history), state, ""
         except CareerBotError as exc:
             history[-1] = {"role": "assistant", "content": to_safe_html(f"Sorry, I can't answer right now: {exc}")}
             yield history, state, ""

@@ -36,7 +36,8 @@ def sniff(data: bytes, name: str) -> str:
 
 def save_upload(knowledge_dir: Path, original_name: str, data: bytes, max_bytes: int, replace: str = "") -> str:
     """Validate and store an upload; returns its source name. `replace` names an existing guide to overwrite."""
-    shown = html.escape(Path(original_name.replace("\\", "/")).name or "upload", quote=True)[:200]
+    plain = "".join(ch for ch in original_name if ch.isprintable())
+    shown = html.escape(Path(plain.replace("\\", "/")).name or "upload", quote=True)[:200]
     if not data:
         raise GuideError(shown, "the file is empty")
     if len(data) > max_bytes:

@@ -1,0 +1,134 @@
+"""The UI handlers are plain Python: tested here without a server or a browser."""
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from chatbot.config import Settings
+from chatbot.errors import CareerBotError
+from chatbot.feedback import FeedbackStore
+from chatbot.ui import AdminHandler, ChatHandler, build_demo, new_state
+from tests.helpers import make_chain, make_index
+
+
+@pytest.fixture
+def setup(tmp_path: Path) -> tuple[Path, Any, Any]:
+    knowledge, index = make_index(tmp_path, "seed", "data-scientist.md")
+    return knowledge, index, make_chain(index)
+
+
+def run(handler: ChatHandler, message: str, history: list[dict[str, Any]], state: dict[str, Any]) -> list[Any]:
+    return list(handler.respond(message, history, state))
+
+
+def test_answer_streams_then_lists_sources(setup: tuple[Path, Any, Any], tmp_path: Path) -> None:
+    _, _, chain = setup
+    handler = ChatHandler(chain, FeedbackStore(tmp_path / "f.sqlite3"), 2000)
+    state = new_state()
+    steps = run(handler, "How long does it take to become a machine learning engineer?", [], state)
+    assert len(steps) > 3  # streamed in pieces
+    partial = [s[0][-1]["content"] for s in steps[:-1] if s[0][-1]["role"] == "assistant"]
+    assert len({len(p) for p in partial}) > 2  # the assistant message grows
+    history, state, box = steps[-1]
+    assert box == ""
+    assert history[0]["content"].strip() == "<p>How long does it take to become a machine learning engineer?</p>"
+    assert "four years" in history[1]["content"]
+    sources = history[2]
+    assert sources["metadata"]["title"].startswith("Sources (")
+    assert "How long does it take to become a Machine Learning Engineer?" in sources["content"]
+    assert "retrieve" in sources["content"] and "compose" in sources["content"]
+    assert [t["role"] for t in state["turns"]] == ["user", "assistant"]
+
+
+def test_follow_up_uses_the_conversation(setup: tuple[Path, Any, Any], tmp_path: Path) -> None:
+    _, _, chain = setup
+    handler = ChatHandler(chain, FeedbackStore(tmp_path / "f.sqlite3"), 2000)
+    state = new_state()
+    history = run(handler, "How long does it take to become a data scientist?", [], state)[-1][0]
+    history = run(handler, "And what does it pay?", history, state)[-1][0]
+    answer = [m for m in history if m["role"] == "assistant" and "metadata" not in m][-1]["content"]
+    assert "$103,500" in answer and "$112,430" not in answer
+
+
+def test_empty_input_is_ignored_and_long_input_gets_a_message(setup: tuple[Path, Any, Any], tmp_path: Path) -> None:
+    _, _, chain = setup
+    handler = ChatHandler(chain, FeedbackStore(tmp_path / "f.sqlite3"), 50)
+    assert run(handler, "   ", [], new_state()) == [([], {"turns": [], "answers": {}, "last_feedback": 0}, "")]
+    history = run(handler, "x" * 100, [], new_state())[-1][0]
+    assert "please keep it under 50" in history[-1]["content"]
+
+
+def test_markup_in_a_question_is_never_rendered(setup: tuple[Path, Any, Any], tmp_path: Path) -> None:
+    _, _, chain = setup
+    handler = ChatHandler(chain, FeedbackStore(tmp_path / "f.sqlite3"), 2000)
+    history = run(handler, "<script>alert(1)</script><img src=x onerror=alert(1)>", [], new_state())[-1][0]
+    assert all("<script" not in m["content"] and "<img" not in m["content"] for m in history)
+    assert "&lt;script&gt;" in history[0]["content"]
+
+
+def test_a_failing_chain_gives_a_friendly_message(tmp_path: Path) -> None:
+    class Broken:
+        def stream(self, inputs: Any) -> Any:
+            raise RuntimeError("disk on fire")
+
+    handler = ChatHandler(Broken(), FeedbackStore(tmp_path / "f.sqlite3"), 2000)  # type: ignore[arg-type]
+    history = run(handler, "How long?", [], new_state())[-1][0]
+    assert "something went wrong" in history[-1]["content"]
+    assert "disk on fire" not in history[-1]["content"] and "Traceback" not in history[-1]["content"]
+
+
+def test_feedback_is_stored_with_chunk_ids_and_reason(setup: tuple[Path, Any, Any], tmp_path: Path) -> None:
+    _, _, chain = setup
+    store = FeedbackStore(tmp_path / "f.sqlite3")
+    handler = ChatHandler(chain, store, 2000)
+    state = new_state()
+    history = run(handler, "What is the salary of a machine learning engineer?", [], state)[-1][0]
+    assert "Only answers" in handler.rate(0, True, state)  # the user's own message cannot be rated
+    handler.rate(1, False, state)
+    handler.reason("missing the hourly wage", state)
+    (row,) = store.all()
+    assert row["rating"] == -1 and row["reason"] == "missing the hourly wage"
+    assert "112,430" in str(row["answer"]) and row["question"].startswith("What is the salary")
+    assert len(history) == 3 and str(row["chunk_ids"]).startswith('["')
+
+
+def test_admin_needs_the_configured_password(setup: tuple[Path, Any, Any], tmp_path: Path) -> None:
+    knowledge, index, _ = setup
+    readonly = AdminHandler(Settings(knowledge_dir=knowledge, index_dir=tmp_path / "index"), index)
+    with pytest.raises(CareerBotError, match="disabled"):
+        readonly.run_ingest("", dry_run=True)
+    admin = AdminHandler(Settings(knowledge_dir=knowledge, index_dir=tmp_path / "index", admin_password="s3cret"),
+                         index)
+    before = sorted(p.name for p in knowledge.iterdir())
+    for attempt in (lambda: admin.delete("wrong", "data-scientist.md"), lambda: admin.run_ingest("", False),
+                    lambda: admin.upload("nope", str(knowledge / "data-scientist.md"), "x.md")):
+        with pytest.raises(CareerBotError, match="Wrong admin password"):
+            attempt()
+    assert sorted(p.name for p in knowledge.iterdir()) == before
+    assert {row[1] for row in admin.guides()} == {"machine-learning-engineer.md", "data-scientist.md"}
+
+
+def test_admin_upload_preview_and_reingest_change_answers(setup: tuple[Path, Any, Any], tmp_path: Path) -> None:
+    knowledge, index, chain = setup
+    admin = AdminHandler(Settings(knowledge_dir=knowledge, index_dir=tmp_path / "index", admin_password="pw"), index)
+    edited = tmp_path / "edited.md"
+    edited.write_text((knowledge / "machine-learning-engineer.md").read_text().replace("$112,430", "$150,000"))
+    assert "Saved as machine-learning-engineer.md" in admin.upload("pw", str(edited), "edited.md",
+                                                                   "machine-learning-engineer.md")
+    assert "updated 1" in admin.run_ingest("pw", dry_run=True)
+    assert "Re-ingest finished" in admin.run_ingest("pw", dry_run=False)
+    handler = ChatHandler(chain, FeedbackStore(tmp_path / "f.sqlite3"), 2000)
+    history = run(handler, "What is the average salary of a machine learning engineer?", [], new_state())[-1][0]
+    assert "$150,000" in history[1]["content"] and "$112,430" not in history[1]["content"]
+    assert "Deleted" in admin.delete("pw", "data-scientist.md")
+    assert "removed" in admin.run_ingest("pw", dry_run=False)
+    assert {row[1] for row in admin.guides()} == {"machine-learning-engineer.md"}
+
+
+def test_only_the_chat_is_callable_through_the_api(setup: tuple[Path, Any, Any], tmp_path: Path) -> None:
+    knowledge, index, chain = setup
+    demo = build_demo(chain, index, Settings(knowledge_dir=knowledge, index_dir=tmp_path / "index",
+                                             admin_password="pw"))
+    names = set(demo.get_api_info()["named_endpoints"])
+    assert names == {"/chat"}
