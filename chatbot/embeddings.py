@@ -86,7 +86,7 @@ class SentenceTransformerEmbedder:
     @property
     def dimension(self) -> int:
         """Length of one vector."""
-        return int(self._load().get_sentence_embedding_dimension())
+        return int(self._load().get_embedding_dimension())
 
     def count_tokens(self, text: str) -> int:
         """Tokens the model would see, without [CLS]/[SEP]; uses only the tokenizer file."""
