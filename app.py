@@ -15,12 +15,17 @@ os.environ.setdefault("GRADIO_TEMP_DIR", tempfile.mkdtemp(prefix="careerbot-"))
 
 def main() -> int:
     """Ingest what changed in the guides, then serve the chat."""
+    from contextlib import ExitStack
+
     from chatbot.errors import CareerBotError, IndexBusyError
-    from chatbot.service import build_from_settings, ingest_from_settings, load_settings
+    from chatbot.service import build_from_settings, ingest_from_settings, load_settings, open_store
     from chatbot.ui import build_demo, launch
 
+    lock = ExitStack()
     try:
         settings = load_settings()
+        if not settings.chroma_url:
+            lock.enter_context(open_store(settings).app_lock())
         try:
             print(ingest_from_settings(settings, show_progress=True).summary(), file=sys.stderr)
         except IndexBusyError as exc:
@@ -29,10 +34,12 @@ def main() -> int:
         index.warm_up()
         demo = build_demo(chain, index, settings)
     except CareerBotError as exc:
+        lock.close()
         print(f"error: {exc}", file=sys.stderr)
         return 1
     print(f"Serving on http://{settings.host}:{settings.port}", file=sys.stderr)
-    launch(demo, settings)
+    with lock:
+        launch(demo, settings)
     return 0
 
 

@@ -67,6 +67,9 @@ class SentenceTransformerEmbedder:
             if self._model is None:
                 _offline()
                 from sentence_transformers import SentenceTransformer
+                from transformers.utils import logging as transformers_logging
+
+                transformers_logging.disable_progress_bar()  # a "Loading weights" bar on every start is noise
 
                 try:
                     self._model = SentenceTransformer(model_path(self._path), device="cpu")

@@ -14,7 +14,7 @@ import sqlite3
 import threading
 import uuid
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,7 @@ from chatbot.errors import IndexBusyError, IndexMissingError
 
 RECORD_FILE = "record.sqlite3"
 LOCK_FILE = "ingest.lock"
+APP_LOCK_FILE = "app.lock"
 CHROMA_DIR = "chroma"
 
 _SCHEMA = """
@@ -293,21 +294,27 @@ class Store:
         """A fresh collection name; a new one is used when vectors cannot be reused."""
         return f"chunks-{uuid.uuid4().hex[:12]}"
 
-    @contextmanager
-    def writer_lock(self) -> Iterator[None]:
+    def writer_lock(self) -> AbstractContextManager[None]:
         """Hold the one-writer lock, or fail at once if another process has it."""
+        return self._exclusive(LOCK_FILE, "another ingest is already writing the index at {dir} (process {pid}); "
+                               "wait for it to finish and try again")
+
+    def app_lock(self) -> AbstractContextManager[None]:
+        """Held while an app serves an embedded index: Chroma's files are not safe for two serving processes."""
+        return self._exclusive(APP_LOCK_FILE, "another app is already serving the index at {dir} (process {pid}); "
+                               "stop it first, or use a Chroma server (CAREERBOT_CHROMA_URL) for several apps")
+
+    @contextmanager
+    def _exclusive(self, name: str, message: str) -> Iterator[None]:
         self.index_dir.mkdir(parents=True, exist_ok=True)
-        path = self.index_dir / LOCK_FILE
+        path = self.index_dir / name
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "unknown"
-                raise IndexBusyError(
-                    f"another ingest is already writing the index at {self.index_dir} (process {holder}); "
-                    "wait for it to finish and try again"
-                ) from None
+                raise IndexBusyError(message.format(dir=self.index_dir, pid=holder)) from None
             os.ftruncate(fd, 0)
             os.pwrite(fd, str(os.getpid()).encode(), 0)
             try:
