@@ -14,7 +14,7 @@ def _markdown() -> Any:
     from markdown_it import MarkdownIt
 
     # html=False: any tag inside a guide is escaped and shown as text, never parsed as markup.
-    return MarkdownIt("commonmark", {"html": False, "linkify": False}).disable("image")
+    return MarkdownIt("commonmark", {"html": False, "linkify": False})
 
 
 def to_safe_html(markdown: str) -> str:

@@ -228,7 +228,7 @@ def build_demo(chain: Runnable[dict[str, Any], AnswerChunk], index: Index, setti
             note = gr.Markdown(elem_id="feedback-note")
 
             gr.on([box.submit, send.click], chat.respond, [box, chatbot, state], [chatbot, state, box],
-                  api_name="chat", concurrency_limit=None)
+                  api_name="chat")
 
             def pick(history: list[Message], st: State, event: gr.SelectData) -> Iterator[Any]:
                 yield from chat.respond(str((event.value or {}).get("text", "")), history, st)
@@ -250,7 +250,8 @@ def build_demo(chain: Runnable[dict[str, Any], AnswerChunk], index: Index, setti
                             elem_id="admin-readonly")
             table = gr.Dataframe(headers=["title", "file", "sections", "chunks", "last ingested"],
                                  elem_id="guides-table", interactive=False, label="Guides in the index")
-            chart = gr.BarPlot(x="guide", y="chunks", elem_id="chunks-chart", label="Chunks per guide", height=220)
+            chart = gr.BarPlot(x="guide", y="chunks", elem_id="chunks-chart", label="Chunks per guide", height=220,
+                               y_lim=[0, None])
             refresh = gr.Button("Refresh", elem_id="refresh-guides")
             password = gr.Textbox(label="Admin password", type="password", elem_id="admin-password")
             with gr.Row():

@@ -16,6 +16,22 @@ DATA = ROOT / "tests" / "data"
 SEED = ROOT / "knowledge" / "machine-learning-engineer.md"
 
 
+class DenseHashEmbedder(HashEmbedder):
+    """The hash embedder plus a little per-text noise: dense vectors, on which HNSW search is reliable."""
+
+    def embed(self, texts: list[str]):  # type: ignore[no-untyped-def]
+        import hashlib
+
+        import numpy as np
+
+        vectors = super().embed(texts)
+        for row, text in enumerate(texts):
+            seed = int(hashlib.md5(text.encode()).hexdigest()[:8], 16)
+            vectors[row] += 0.05 * np.random.default_rng(seed).standard_normal(self.dimension).astype(np.float32)
+            vectors[row] /= np.linalg.norm(vectors[row])
+        return vectors
+
+
 def make_index(tmp: Path, *guides: str, embedder: Embedder | None = None) -> tuple[Path, Index]:
     """Copy guides ('seed' or a tests/data name) into tmp/knowledge, ingest into tmp/index, return both."""
     knowledge = tmp / "knowledge"

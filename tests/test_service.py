@@ -7,20 +7,19 @@ from pathlib import Path
 
 import pytest
 
-from chatbot.embeddings import HashEmbedder
 from chatbot.retrieval import Index
 from chatbot.store import Store
-from tests.helpers import ROOT
+from tests.helpers import ROOT, DenseHashEmbedder
 
 PILOT = "---\ntitle: Test Pilot Guide\nrole: Test Pilot\n---\n\n## What is the salary of a Test Pilot?\n\n{}\n"
 INGEST = textwrap.dedent(
     """
     import sys
     from pathlib import Path
-    from chatbot.embeddings import HashEmbedder
     from chatbot.indexing import ingest
     from chatbot.store import Store
-    report = ingest(Path(sys.argv[1]), Store(Path(sys.argv[2])), HashEmbedder(), max_bytes=50_000_000)
+    from tests.helpers import DenseHashEmbedder
+    report = ingest(Path(sys.argv[1]), Store(Path(sys.argv[2])), DenseHashEmbedder(), max_bytes=50_000_000)
     assert not report.errors, report.errors
     """
 )
@@ -35,8 +34,7 @@ def big_index(tmp_path: Path) -> tuple[Path, Path]:
     """Over 1,000 vectors: past Chroma's in-memory threshold, where another process's writes stay unseen."""
     knowledge = tmp_path / "knowledge"
     knowledge.mkdir()
-    # Fillers near the pilot text, so the approximate (HNSW) search reaches it with the hash embedder.
-    filler = "## Grade {0}?\n\nA filler worker of grade {0} earns a wage each year.\n\n"
+    filler = "## What is the salary of grade {0}?\n\nA filler worker of grade {0} earns a salary each year.\n\n"
     sections = "".join(filler.format(i) for i in range(1200))
     (knowledge / "filler.md").write_text(f"---\ntitle: Filler Guide\nrole: Filler Worker\n---\n\n{sections}")
     (knowledge / "pilot.md").write_text(PILOT.format("A Test Pilot earns $99,999 a year."))
@@ -53,12 +51,13 @@ def dense_texts(index: Index, query: str) -> list[str]:
 @pytest.mark.slow
 def test_reader_sees_an_ingest_from_another_process(big_index: tuple[Path, Path]) -> None:
     knowledge, index_dir = big_index
-    index = Index(Store(index_dir), HashEmbedder())
-    assert any("$99,999" in t for t in dense_texts(index, "Test Pilot salary earns a year"))
+    index = Index(Store(index_dir), DenseHashEmbedder())
+    before = dense_texts(index, "Test Pilot salary earns a year")
+    assert any("$99,999" in t for t in before), before
     (knowledge / "pilot.md").write_text(PILOT.format("A Test Pilot earns $123,456 a year."))
     ingest_elsewhere(knowledge, index_dir)
     texts = dense_texts(index, "Test Pilot salary earns a year")
-    assert any("$123,456" in t for t in texts)
+    assert any("$123,456" in t for t in texts), texts
     assert not any("$99,999" in t for t in texts)
     answer = index.search("What is the salary of a Test Pilot?", 4).hits[0].row.text
     assert "$123,456" in answer
@@ -70,7 +69,7 @@ def test_without_reopening_chroma_the_new_vectors_stay_unseen(
 ) -> None:
     """Why Store.reopen exists: guards the test above against passing for the wrong reason."""
     knowledge, index_dir = big_index
-    index = Index(Store(index_dir), HashEmbedder())
+    index = Index(Store(index_dir), DenseHashEmbedder())
     dense_texts(index, "Test Pilot salary earns a year")
     monkeypatch.setattr(Store, "reopen", lambda self: None)
     (knowledge / "pilot.md").write_text(PILOT.format("A Test Pilot earns $123,456 a year."))
