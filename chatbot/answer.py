@@ -122,8 +122,11 @@ def compose(
     role_stems = {stem(w) for r in roles for a in role_aliases(r) for w in a.split()}
     query_stems = {stem(w) for w in words(query) if w not in STOPWORDS} - role_stems
     wanted = [shape for ask, shape in _ANSWER_TYPES if ask.search(query)]
+    # A word that asks for a kind of fact ("pay") is answered by a sentence holding one ("$112,430").
+    asked = [({stem(w) for w in words(query) if ask.search(w)}, shape) for ask, shape in _ANSWER_TYPES]
     for unit in units:
         unit_stems = {stem(w) for w in words(unit.text)}
+        unit_stems |= {s for stems, shape in asked if shape.search(unit.text) for s in stems}
         lexical = len(query_stems & unit_stems) / len(query_stems) if query_stems else 0.0
         shape = 0.12 if any(s.search(unit.text) for s in wanted) else 0.0
         unit.score = float(unit.vector @ vector) + 0.5 * lexical + shape + (0.04 if unit.hit_rank == 0 else 0.0)

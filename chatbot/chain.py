@@ -10,7 +10,7 @@ from typing import Any
 from langchain_core.runnables import Runnable, RunnableGenerator, RunnableLambda
 
 from chatbot.answer import Answer, AnswerChunk, Retrieved, compose
-from chatbot.conversation import Turn, rewrite
+from chatbot.conversation import Turn, mentioned_role, rewrite
 from chatbot.gate import MIN_EVIDENCE, foreign_subject, is_injection, suggestions
 from chatbot.retrieval import Hit, Index, Search, Snapshot
 from chatbot.text import normalize
@@ -86,7 +86,7 @@ def _compose(index: Index, state: dict[str, Any], min_evidence: float) -> Iterat
     started = time.perf_counter()
     if search is not None and not answer.refused:
         snapshot = search.snapshot
-        hits = _with_continuations(search.hits[:3], snapshot)
+        hits = _with_continuations(_about_named_roles(search)[:3], snapshot)
         sentences = index.store.record.sentences([h.row.hash for h in hits])
         evidence = max((float(v @ search.vector) for h in hits for _, v in sentences[h.row.hash]), default=0.0)
         answer.timings["evidence"] = round(evidence, 4)
@@ -107,6 +107,18 @@ def _compose(index: Index, state: dict[str, Any], min_evidence: float) -> Iterat
     for piece in _pieces(answer.text):
         yield AnswerChunk(piece)
     yield AnswerChunk("", answer)
+
+
+def _about_named_roles(search: Search) -> list[Hit]:
+    """The hits from the guides of the roles the query names (all hits when it names none).
+
+    A question about one role must not be answered with another role's facts.
+    """
+    snapshot = search.snapshot
+    named = {role for role in snapshot.roles if mentioned_role(search.query, [role])}
+    if not named:
+        return search.hits
+    return [h for h in search.hits if (g := snapshot.guides.get(h.row.source)) is not None and g.role in named]
 
 
 def _with_continuations(hits: list[Hit], snapshot: Snapshot) -> list[Hit]:

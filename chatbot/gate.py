@@ -52,7 +52,11 @@ _GENERIC = frozenset(
         "great",
     ]
 )
-_END = r"(?=[?.!,;]|\s+(?:do|does|make|makes|earn|earns|get|gets|need|needs|work|works|have|has|in|at|with|and|or)\b|$)"
+# A role name ends at punctuation or at the next word that cannot be part of it ("a dentist | a good career").
+_END = (
+    r"(?=[?.!,;]|\s+(?:a|an|the|do|does|make|makes|earn|earns|get|gets|need|needs|work|works|have|has|in|at|with|"
+    r"and|or)\b|$)"
+)
 # "become a dentist", "what does a lawyer earn", "salary of a nurse": a role named as the subject.
 _STRONG_SUBJECT = re.compile(
     r"\b(?:become|becoming|as|being)\s+(?:an?\s+|the\s+)?(?P<x>[a-z][a-z' -]{1,50}?)"

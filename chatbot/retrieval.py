@@ -19,7 +19,7 @@ from pydantic import ConfigDict
 from chatbot.embeddings import Embedder, LangChainEmbeddings
 from chatbot.errors import IndexMissingError
 from chatbot.store import ChunkRow, GuideRow, Store
-from chatbot.text import STOPWORDS, content_stems, stem, words
+from chatbot.text import STOPWORDS, content_stems, normalize, stem, words
 
 RRF_K = 60
 
@@ -170,7 +170,7 @@ class Index:
         timings: dict[str, float] = {}
         started = time.perf_counter()
         snapshot = self.snapshot()
-        query = self.correct(query, snapshot) or query
+        query = self.correct(query, snapshot) or normalize(query)
         vector = self.embed_query(query)
         timings["embed_ms"] = _ms(started)
         t = time.perf_counter()
