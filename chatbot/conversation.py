@@ -17,15 +17,27 @@ _REFERS_BACK = re.compile(
 )
 
 
-def mentioned_role(text: str, roles: Sequence[str]) -> str | None:
+def mentioned_role(text: str, roles: Sequence[str], by_head_noun: bool = True) -> str | None:
     """The role a text names, by full name or a short form ('ML engineers' -> 'Machine Learning Engineer')."""
-    said = " " + " ".join(w.rstrip("s") if len(w) > 3 else w for w in words(text)) + " "
+    said = " " + " ".join(_singular(w) for w in words(text)) + " "
     for role in roles:
         for alias in role_aliases(role):
-            trimmed = " ".join(w.rstrip("s") if len(w) > 3 else w for w in alias.split())
-            if f" {trimmed} " in said:
+            if f" {' '.join(_singular(w) for w in alias.split())} " in said:
                 return role
-    return None
+    if not by_head_noun:
+        return None
+    # "nurses" alone names Registered Nurse when no other role ends in "nurse".
+    heads: dict[str, list[str]] = {}
+    for role in roles:
+        parts = words(role)
+        if parts:
+            heads.setdefault(_singular(parts[-1]), []).append(role)
+    found = [rs[0] for head, rs in heads.items() if len(rs) == 1 and f" {head} " in said and len(head) > 3]
+    return found[0] if len(found) == 1 else None
+
+
+def _singular(word: str) -> str:
+    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
 
 
 def rewrite(question: str, history: Sequence[Turn], roles: Sequence[str]) -> str:

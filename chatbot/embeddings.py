@@ -69,7 +69,7 @@ class SentenceTransformerEmbedder:
                 from sentence_transformers import SentenceTransformer
                 from transformers.utils import logging as transformers_logging
 
-                transformers_logging.disable_progress_bar()  # a "Loading weights" bar on every start is noise
+                transformers_logging.disable_progress_bar()  # type: ignore[no-untyped-call]  # a bar on every start is noise
 
                 try:
                     self._model = SentenceTransformer(model_path(self._path), device="cpu")

@@ -91,11 +91,17 @@ def test_no_roles_known() -> None:
         ("Is MLE a good job?", ML),
         ("what do registered nurses do", "Registered Nurse"),
         ("Data scientists and statistics", "Data Scientist"),
-        ("What does an engineer earn?", None),
-        ("What does a nurse earn?", None),
+        ("What does an engineer earn?", ML),  # the only role whose name ends in "engineer"
+        ("What is the job outlook for nurses?", "Registered Nurse"),
         ("learning to code", None),
         ("", None),
     ],
 )
 def test_mentioned_role(text: str, role: str | None) -> None:
     assert mentioned_role(text, ROLES) == role
+
+
+def test_a_shared_head_noun_names_no_role_and_strict_mode_needs_the_name() -> None:
+    assert mentioned_role("What does an engineer earn?", [ML, "Software Engineer"]) is None
+    assert mentioned_role("What does an engineer earn?", ROLES, by_head_noun=False) is None
+    assert mentioned_role("What does a machine learning engineer earn?", ROLES, by_head_noun=False) == ML

@@ -90,6 +90,7 @@ def seed_snapshot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Snapshot
         ("Is becoming a dentist a good career path?", "dentist"),  # the guide's own heading, another role
         ("What is the job outlook for teachers?", "teachers"),
         ("How long does it take to become a data scientist?", "data scientist"),
+        ("How do I become a software engineer?", "software engineer"),  # shares only "engineer" with the role
     ],
 )
 def test_roles_no_guide_covers_are_found(seed_snapshot: Snapshot, question: str, subject: str) -> None:
@@ -116,6 +117,8 @@ def test_roles_no_guide_covers_are_found(seed_snapshot: Snapshot, question: str,
         "Is becoming a machine learning engineer a good career path?",
         "Is being an ML engineer a good idea?",
         "Is it a good career for a beginner?",
+        "What does a typical day look like?",
+        "How do I become an engineer?",
         *[case["question"] for case in DEV if not case["expect_refusal"]],
     ],
 )
