@@ -93,7 +93,9 @@ def foreign_subject(question: str, roles: Sequence[str], known_stems: frozenset[
         content = [w for w in words(phrase) if w not in STOPWORDS]
         stems = {stem(w) for w in content}
         # Covered: a generic word ("this role"), a role's own name, or only words of one role ("engineer").
-        if not content or stems & _GENERIC or mentioned_role(phrase, roles, by_head_noun=False) or any(stems <= r for r in role_stems):
+        if not content or stems & _GENERIC or any(stems <= r for r in role_stems):
+            continue
+        if mentioned_role(phrase, roles, by_head_noun=False):
             continue
         if strong or any(stem(w) not in known_stems for w in content):
             return phrase.strip()
