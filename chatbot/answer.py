@@ -54,6 +54,7 @@ class Answer:
     suggestions: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     answerer: str = "extractive"
+    fallback: str = ""  # why a generated answer was replaced by the extractive one
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready data."""
@@ -62,13 +63,15 @@ class Answer:
 
 @dataclass
 class AnswerChunk:
-    """One streamed piece: text to append, and (on the last piece) the finished Answer."""
+    """One streamed piece: text to append (or, with `replace`, to show instead of everything so far)."""
 
     delta: str = ""
     answer: Answer | None = None
+    replace: bool = False
 
     def __add__(self, other: AnswerChunk) -> AnswerChunk:
-        return AnswerChunk(self.delta + other.delta, other.answer or self.answer)
+        text = other.delta if other.replace else self.delta + other.delta
+        return AnswerChunk(text, other.answer or self.answer, self.replace or other.replace)
 
 
 @dataclass

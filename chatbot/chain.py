@@ -9,9 +9,10 @@ from typing import Any
 
 from langchain_core.runnables import Runnable, RunnableGenerator, RunnableLambda
 
-from chatbot.answer import Answer, AnswerChunk, Retrieved, compose
+from chatbot.answer import Answer, AnswerChunk, Retrieved, Source, compose
 from chatbot.conversation import Turn, mentioned_role, rewrite
 from chatbot.gate import MIN_EVIDENCE, foreign_subject, is_injection, suggestions
+from chatbot.generation import check, cited_numbers, condense_messages, messages, sentences_as_they_stream, stream_text
 from chatbot.retrieval import Hit, Index, Search, Snapshot
 from chatbot.text import normalize
 
@@ -20,9 +21,18 @@ RULES = "I can only answer career questions from my guides, and I don't change o
 
 
 def build_chain(
-    index: Index, *, top_k: int = 4, max_question_chars: int = 2000, min_evidence: float = MIN_EVIDENCE
+    index: Index,
+    *,
+    llm: Any = None,
+    top_k: int = 4,
+    max_question_chars: int = 2000,
+    min_evidence: float = MIN_EVIDENCE,
 ) -> Runnable[dict[str, Any], AnswerChunk]:
-    """The answer pipeline as a streaming Runnable; input {"question": str, "history": [turns]}."""
+    """The answer pipeline as a streaming Runnable; input {"question": str, "history": [turns]}.
+
+    With `llm` (a LangChain chat model) the answer is generated, checked sentence by sentence against the
+    sources, and replaced by the extractive answer when a check fails or the model does not answer.
+    """
 
     def condense(inputs: dict[str, Any]) -> dict[str, Any]:
         started = time.perf_counter()
@@ -42,7 +52,10 @@ def build_chain(
         elif is_injection(question):
             answer.refused, answer.reason = True, "instructions"
         roles = index.snapshot().roles
-        state["query"] = rewrite(question, _turns(inputs.get("history")), roles) if question else ""
+        history = _turns(inputs.get("history"))
+        state["query"] = rewrite(question, history, roles) if question else ""
+        if llm is not None and history and not answer.refused and state["query"] != question:
+            state["query"] = _condense_with_llm(llm, question, history) or state["query"]
         answer.rewritten_query = state["query"]
         return state
 
@@ -71,7 +84,7 @@ def build_chain(
 
     def answer_stream(states: Iterator[dict[str, Any]]) -> Iterator[AnswerChunk]:
         for state in states:
-            yield from _compose(index, state, min_evidence)
+            yield from _compose(index, state, min_evidence, llm)
 
     return (
         RunnableLambda(condense).with_config(run_name="condense")
@@ -80,7 +93,7 @@ def build_chain(
     )
 
 
-def _compose(index: Index, state: dict[str, Any], min_evidence: float) -> Iterator[AnswerChunk]:
+def _compose(index: Index, state: dict[str, Any], min_evidence: float, llm: Any) -> Iterator[AnswerChunk]:
     answer: Answer = state["answer"]
     search: Search | None = state.get("search")
     started = time.perf_counter()
@@ -97,6 +110,10 @@ def _compose(index: Index, state: dict[str, Any], min_evidence: float) -> Iterat
             answer.text, answer.sources = compose(search.query, hits, search.vector, sentences, snapshot.roles)
             if not answer.sources:
                 answer.refused, answer.reason = True, "not_covered"
+            elif llm is not None:
+                answer.timings["compose_ms"] = round((time.perf_counter() - started) * 1000, 2)
+                yield from _generate(llm, state, hits)
+                return
     if answer.refused and not answer.text:
         answer.suggestions = _topics(index, search)
         lead = RULES if answer.reason == "instructions" else NOT_COVERED
@@ -107,6 +124,76 @@ def _compose(index: Index, state: dict[str, Any], min_evidence: float) -> Iterat
     for piece in _pieces(answer.text):
         yield AnswerChunk(piece)
     yield AnswerChunk("", answer)
+
+
+def _generate(llm: Any, state: dict[str, Any], hits: list[Hit]) -> Iterator[AnswerChunk]:
+    """Stream the model's answer a checked sentence at a time; on any failure switch to the extractive one."""
+    answer: Answer = state["answer"]
+    extractive_text, extractive_sources = answer.text, answer.sources
+    started = time.perf_counter()
+    shown, why = "", ""
+    try:
+        pieces = stream_text(llm, messages(state["query"] or state["question"], hits))
+        for sentence, last in sentences_as_they_stream(pieces):
+            verdict = check(shown + sentence, state["question"], hits, final=last)
+            if not verdict:
+                why = f"The generated answer was not shown because {verdict.reason}."
+                break
+            shown += sentence
+            if sentence:
+                yield AnswerChunk(sentence)
+    except Exception as exc:  # any backend failure: say so plainly and keep serving from the guides
+        why = _backend_problem(exc)
+    answer.timings["generate_ms"] = round((time.perf_counter() - started) * 1000, 2)
+    answer.timings["total_ms"] = round((time.perf_counter() - state["started"]) * 1000, 2)
+    if why:
+        note = why if why.startswith("The generated") else f"{why} Here is the answer from the guides:\n\n"
+        answer.fallback = why
+        answer.text = extractive_text if why.startswith("The generated") else note + extractive_text
+        answer.sources = extractive_sources
+        yield AnswerChunk(answer.text, replace=True)
+    else:
+        answer.text = shown.strip()
+        answer.answerer = getattr(llm, "model_name", None) or getattr(llm, "model", None) or type(llm).__name__
+        answer.sources = [
+            Source(
+                n,
+                str(h.row.metadata.get("title", h.row.source)),
+                h.row.source,
+                str(h.row.metadata.get("section", "")),
+                _snippet(h.row.text),
+                round(h.score, 4),
+                h.row.id,
+                int(p) if (p := h.row.metadata.get("page")) is not None else None,
+            )
+            for n in cited_numbers(answer.text)
+            if (h := hits[n - 1]) is not None
+        ]
+    yield AnswerChunk("", answer)
+
+
+def _backend_problem(exc: Exception) -> str:
+    name = type(exc).__name__.lower()
+    if "timeout" in name:
+        return "The language model did not answer in time."
+    if "connect" in name or isinstance(exc, ConnectionError | OSError):
+        return "The language model server could not be reached."
+    return f"The language model failed ({type(exc).__name__})."
+
+
+def _condense_with_llm(llm: Any, question: str, history: Sequence[Turn]) -> str:
+    """The model's standalone version of a follow-up, or '' when it gives none usable."""
+    try:
+        reply = llm.invoke(condense_messages(question, history))
+    except Exception:  # the deterministic rewrite stands in
+        return ""
+    text = reply.content if isinstance(reply.content, str) else ""
+    line = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
+    return normalize(line)[:300]
+
+
+def _snippet(text: str, limit: int = 300) -> str:
+    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + " …"
 
 
 def _about_named_roles(search: Search) -> list[Hit]:

@@ -28,6 +28,9 @@ class Settings:
     openai_base_url: str = ""
     openai_api_key: str = ""
     chroma_url: str = ""
+    ollama_url: str = "http://127.0.0.1:11434"
+    llm_timeout: float = 30.0  # seconds for one LLM request
+    llm_max_tokens: int = 400
     max_guide_mb: float = 10.0
     max_question_chars: int = 2000
     top_k: int = 4

@@ -99,6 +99,8 @@ def score_case(case: Case, answer: Answer, seconds: float) -> dict[str, Any]:
         "unsupported_numbers": unsupported,
         "latency_ms": round(seconds * 1000, 2),
         "rewritten_query": answer.rewritten_query,
+        "answerer": answer.answerer,
+        "fallback": answer.fallback,
         "sources": [f"[{s.n}] {s.source} > {s.section}" for s in answer.sources],
     }
 
@@ -123,6 +125,7 @@ def summarize(cases: list[dict[str, Any]]) -> dict[str, Any]:
         "refusal_accuracy": mean(float(c["refusal_correct"]) for c in cases),
         "forbidden_hits": sum(len(c["forbidden"]) for c in cases),
         "unsupported_numbers": sum(len(c["unsupported_numbers"]) for c in cases),
+        "fallbacks": sum(1 for c in cases if c.get("fallback")),
         "latency_ms_p50": round(statistics.median(latencies), 2) if latencies else 0.0,
         "latency_ms_p95": p95,
         "cases": cases,

@@ -114,8 +114,9 @@ def _run(
         before = old.guides.get(source)
         try:
             guide = load_guide(path, knowledge_dir, max_bytes)
-        except GuideError as exc:
-            report.errors.append({"source": source, "reason": exc.reason})
+        except Exception as exc:  # one unreadable file never stops the others (pypdf's DependencyError, for one)
+            reason = exc.reason if isinstance(exc, GuideError) else f"the file cannot be read ({type(exc).__name__})"
+            report.errors.append({"source": source, "reason": reason})
             if before is not None:  # keep what was indexed: a broken edit loses nothing
                 guides.append(before)
                 kept = [c for c in old.chunks.values() if c.source == source]

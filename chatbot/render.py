@@ -21,7 +21,7 @@ def to_safe_html(markdown: str) -> str:
     """Render Markdown and sanitise the HTML: no raw tags, images, event handlers or non-http(s) links."""
     import nh3
 
-    html = _markdown().render(markdown)
+    html = _markdown().render(markdown.encode("utf-8", "replace").decode("utf-8"))  # nh3 rejects lone surrogates
     return nh3.clean(
         html,
         tags=_TAGS,

@@ -71,8 +71,13 @@ def open_index(settings: Settings, embedder: Embedder | None = None) -> Index:
 
 def build_from_settings(settings: Settings, embedder: Embedder | None = None) -> tuple[Index, Runnable[Any, Any]]:
     """The index and the answer chain the settings describe."""
+    from chatbot.llms import make_llm
+
     index = open_index(settings, embedder)
-    return index, build_chain(index, top_k=settings.top_k, max_question_chars=settings.max_question_chars)
+    chain = build_chain(
+        index, llm=make_llm(settings), top_k=settings.top_k, max_question_chars=settings.max_question_chars
+    )
+    return index, chain
 
 
 def answer_function(settings: Settings) -> Callable[[str, list[dict[str, str]]], Answer]:

@@ -40,7 +40,15 @@ def sources_markdown(answer: Answer) -> str:
         page = f", page {s.page}" if s.page else ""
         lines.append(f"**[{s.n}] {s.guide}** › {s.section} (`{s.source}`{page})\n\n> {s.snippet}\n")
     retrieve, compose = answer.timings.get("retrieve_ms", 0.0), answer.timings.get("compose_ms", 0.0)
-    lines.append(f"`retrieve {_bar(retrieve)} {retrieve:.0f} ms` `compose {_bar(compose)} {compose:.0f} ms`")
+    timing = f"`retrieve {_bar(retrieve)} {retrieve:.0f} ms` `compose {_bar(compose)} {compose:.0f} ms`"
+    if "generate_ms" in answer.timings:
+        generate = answer.timings["generate_ms"]
+        timing += f" `generate {_bar(generate, 50)} {generate:.0f} ms`"
+    lines.append(timing)
+    if answer.fallback:
+        lines.append(f"\n*{answer.fallback} The answer above is taken from the guides.*")
+    elif answer.answerer != "extractive":
+        lines.append(f"\n*Written by {answer.answerer} from the sources above; every number was checked.*")
     return "\n".join(lines)
 
 
@@ -55,6 +63,8 @@ class ChatHandler:
     def respond(self, message: str, history: list[Message], state: State) -> Iterator[tuple[list[Message], State, str]]:
         """Yield (history, state, textbox value) as the answer streams in."""
         message = message if isinstance(message, str) else ""
+        # A lone surrogate (legal in JSON, not in UTF-8) would break the renderer, the model and SQLite.
+        message = message.encode("utf-8", "replace").decode("utf-8")
         history = list(history or [])
         if not message.strip():
             yield history, state, ""
@@ -71,7 +81,7 @@ class ChatHandler:
         answer: Answer | None = None
         try:
             for piece in self.chain.stream({"question": message, "history": state["turns"][-6:]}):
-                text += piece.delta
+                text = piece.delta if piece.replace else text + piece.delta
                 answer = piece.answer or answer
                 history[-1] = {"role": "assistant", "content": to_safe_html(text)}
                 yield list(history), state, ""

@@ -52,7 +52,12 @@ def save_upload(knowledge_dir: Path, original_name: str, data: bytes, max_bytes:
         if target.suffix.lower() != kind and not (kind == ".md" and target.suffix.lower() == ".txt"):
             raise GuideError(shown, f"a {kind} file cannot replace {html.escape(replace)}; upload it as a new guide")
         kind = target.suffix.lower()
-    guide = parse_guide(f"upload{kind}", data)  # raises GuideError with the reason if it is no usable guide
+    try:
+        guide = parse_guide(f"upload{kind}", data)  # raises GuideError with the reason if it is no usable guide
+    except GuideError:
+        raise
+    except Exception as exc:  # a parser failing in a way it does not report (pypdf's DependencyError for AES)
+        raise GuideError(shown, f"the file cannot be read ({exc.__class__.__name__})") from None
     if not replace:
         slug = re.sub(r"[^a-z0-9]+", "-", guide.title.lower()).strip("-")[:60] or "guide"
         target = knowledge_dir / f"{slug}-{hashlib.sha256(data).hexdigest()[:8]}{kind}"

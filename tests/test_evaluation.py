@@ -28,6 +28,7 @@ SUMMARY_KEYS = {
     "refusal_accuracy",
     "forbidden_hits",
     "unsupported_numbers",
+    "fallbacks",  # answers whose generated text failed the grounding check (0 for the extractive answerer)
     "latency_ms_p50",
     "latency_ms_p95",
     "cases",
