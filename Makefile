@@ -7,7 +7,7 @@ export HF_HUB_OFFLINE ?= 1
 export HF_HUB_DISABLE_TELEMETRY ?= 1
 export GRADIO_ANALYTICS_ENABLED ?= False
 
-.PHONY: install run ingest test check lint typecheck bench clean
+.PHONY: install run ingest test check lint typecheck bench clean chroma-server eval-llm eval-llm
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,20 @@ ingest: install
 ## test: install, then every test (unit, real model, real Chroma, real browser)
 test: install
 	$(PY) -m pytest
+
+## eval-llm: score eval/dev.jsonl extractive vs a local GGUF via llama-cpp-python (GGUF=path; builds it, not in test)
+eval-llm: install
+	VENV="$(VENV)" GGUF="$(GGUF)" bash scripts/eval_llm.sh
+
+## bench: install, run bench/ (ingest, answer latency by size, LangChain peer, memory, cold start), rewrite BENCHMARKS.md
+bench: install
+	$(PY) bench/run.py
+
+## chroma-server: Chroma's own server for several app processes (then set CAREERBOT_CHROMA_URL=http://127.0.0.1:8000)
+CHROMA_PATH ?= .chroma-server
+CHROMA_PORT ?= 8000
+chroma-server: install
+	RUST_LOG=warn $(VENV)/bin/chroma run --path $(CHROMA_PATH) --host 127.0.0.1 --port $(CHROMA_PORT)
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -51,7 +51,8 @@ def build_chain(
             )
         elif is_injection(question):
             answer.refused, answer.reason = True, "instructions"
-        roles = index.snapshot().roles
+        with index.store.reachable():
+            roles = index.snapshot().roles
         history = _turns(inputs.get("history"))
         state["query"] = rewrite(question, history, roles) if question else ""
         if llm is not None and history and not answer.refused and state["query"] != question:
@@ -100,7 +101,8 @@ def _compose(index: Index, state: dict[str, Any], min_evidence: float, llm: Any)
     if search is not None and not answer.refused:
         snapshot = search.snapshot
         hits = _with_continuations(_about_named_roles(search)[:3], snapshot)
-        sentences = index.store.record.sentences([h.row.hash for h in hits])
+        with index.store.reachable():
+            sentences = index.store.record.sentences([h.row.hash for h in hits])
         evidence = max((float(v @ search.vector) for h in hits for _, v in sentences[h.row.hash]), default=0.0)
         answer.timings["evidence"] = round(evidence, 4)
         subject = foreign_subject(state["question"], snapshot.roles, snapshot.stems)

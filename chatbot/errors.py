@@ -24,6 +24,10 @@ class IndexMissingError(CareerBotError):
     """There is no index yet, or it cannot be opened."""
 
 
+class IndexUnavailableError(CareerBotError):
+    """The Chroma server cannot be reached right now."""
+
+
 class ConfigError(CareerBotError):
     """A setting has a value that cannot work."""
 

@@ -167,6 +167,10 @@ class Index:
 
     def search(self, query: str, k: int = 4, depth: int = 20) -> Search:
         """Dense + BM25 over the live chunks, fused by reciprocal rank; best first."""
+        with self.store.reachable():
+            return self._search(query, k, depth)
+
+    def _search(self, query: str, k: int, depth: int) -> Search:
         timings: dict[str, float] = {}
         started = time.perf_counter()
         snapshot = self.snapshot()

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from chatbot.errors import IndexBusyError, IndexMissingError
+from chatbot.errors import CareerBotError, IndexBusyError, IndexMissingError, IndexUnavailableError
 
 RECORD_FILE = "record.sqlite3"
 LOCK_FILE = "ingest.lock"
@@ -216,13 +216,19 @@ class Store:
     def __init__(self, index_dir: Path, chroma_url: str = "") -> None:
         self.index_dir = Path(index_dir)
         self.chroma_url = chroma_url
-        self.record = Record(self.index_dir / RECORD_FILE)
+        self.record: Any = Record(self.index_dir / RECORD_FILE)
+        if chroma_url:
+            from chatbot.server import ServerRecord
+
+            self.record = ServerRecord(self.client)
         self._client: Any = None
         self._client_lock = threading.RLock()
         self.written_version = 0  # the last version this process committed: its client already sees it
 
     def exists(self) -> bool:
         """True once an ingest has committed."""
+        if self.chroma_url:
+            return bool(self.record.version() > 0)
         return (self.index_dir / RECORD_FILE).is_file() and self.record.version() > 0
 
     def client(self) -> Any:
@@ -288,6 +294,20 @@ class Store:
     def drop_collection(self, name: str) -> None:
         """Delete a collection."""
         self.client().delete_collection(name)
+
+    @contextmanager
+    def reachable(self) -> Iterator[None]:
+        """Turn a Chroma server's network failure into a message for users; the next request tries again."""
+        try:
+            yield
+        except CareerBotError:
+            raise
+        except Exception as exc:
+            if not self.chroma_url:
+                raise
+            raise IndexUnavailableError(
+                f"the index server at {self.chroma_url} is not reachable right now; please try again in a moment"
+            ) from exc
 
     @staticmethod
     def new_collection_name() -> str:

@@ -87,7 +87,9 @@ class AppServer:
                 self.process.wait(timeout=10)
 
 
-def start_app(knowledge_dir: Path, index_dir: Path, work_dir: Path, admin_password: str = "") -> AppServer:
+def start_app(
+    knowledge_dir: Path, index_dir: Path, work_dir: Path, admin_password: str = "", chroma_url: str = ""
+) -> AppServer:
     """Start the real app on a free port with its own knowledge and index folders (not yet waited for)."""
     port = free_port()
     temp = work_dir / "gradio-tmp"
@@ -106,7 +108,7 @@ def start_app(knowledge_dir: Path, index_dir: Path, work_dir: Path, admin_passwo
         # Empty values override whatever a developer's .env says, so every run sees the same app.
         CAREERBOT_ADMIN_PASSWORD=admin_password,
         CAREERBOT_LLM="",
-        CAREERBOT_CHROMA_URL="",
+        CAREERBOT_CHROMA_URL=chroma_url,
         CAREERBOT_EMBEDDING_MODEL="",
     )
     log_path = work_dir / f"app-{port}.log"
@@ -124,9 +126,11 @@ def start_app(knowledge_dir: Path, index_dir: Path, work_dir: Path, admin_passwo
 
 
 @contextlib.contextmanager
-def running_app(knowledge_dir: Path, index_dir: Path, work_dir: Path, admin_password: str = "") -> Iterator[AppServer]:
+def running_app(
+    knowledge_dir: Path, index_dir: Path, work_dir: Path, admin_password: str = "", chroma_url: str = ""
+) -> Iterator[AppServer]:
     """Start the app, wait for HTTP 200, and always stop it afterwards (also when startup or the test fails)."""
-    server = start_app(knowledge_dir, index_dir, work_dir, admin_password)
+    server = start_app(knowledge_dir, index_dir, work_dir, admin_password, chroma_url)
     try:
         server.wait_ready()
         yield server
