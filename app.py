@@ -20,12 +20,16 @@ def main() -> int:
     from chatbot.errors import CareerBotError, IndexBusyError
     from chatbot.service import build_from_settings, ingest_from_settings, load_settings, open_store
     from chatbot.ui import build_demo, launch
+    from chatbot.uploads import clean_partial_uploads
 
     lock = ExitStack()
     try:
         settings = load_settings()
         if not settings.chroma_url:
             lock.enter_context(open_store(settings).app_lock())
+            # Only the app writes uploads, and no other app serves this index: what is half-written is a crash's.
+            if removed := clean_partial_uploads(settings.knowledge_dir):
+                print(f"note: removed {removed} half-written upload(s) left by a crash", file=sys.stderr)
         try:
             print(ingest_from_settings(settings, show_progress=True).summary(), file=sys.stderr)
         except IndexBusyError as exc:

@@ -224,7 +224,7 @@ def _parse_pdf(source: str, data: bytes) -> tuple[str, list[Section]]:
     if not data.startswith(b"%PDF-"):
         raise GuideError(source, "the file is named .pdf but is not a PDF")
     from pypdf import PdfReader
-    from pypdf.errors import PyPdfError
+    from pypdf.errors import DependencyError, PyPdfError
 
     try:
         reader = PdfReader(io.BytesIO(data))
@@ -239,7 +239,7 @@ def _parse_pdf(source: str, data: bytes) -> tuple[str, list[Section]]:
         title = str(reader.metadata.get("/Title") or "") if reader.metadata else ""
     except GuideError:
         raise
-    except (PyPdfError, ValueError, KeyError, TypeError, OSError, RecursionError) as exc:
+    except (PyPdfError, DependencyError, ValueError, KeyError, TypeError, OSError, RecursionError) as exc:
         raise GuideError(source, f"the PDF cannot be read ({exc.__class__.__name__}); it may be damaged") from None
     return title, _sections_from_lines(lines, pages)
 

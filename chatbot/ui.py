@@ -21,9 +21,6 @@ from chatbot.uploads import delete_guide, save_upload
 Message = dict[str, Any]
 State = dict[str, Any]
 
-BUSY = "The bot is busy right now; please try again in a moment."
-
-
 def new_state() -> State:
     """Per-browser-session state: the plain-text turns and what each answer was built from."""
     return {"turns": [], "answers": {}, "last_feedback": 0}
