@@ -153,6 +153,9 @@ def to_llama_messages(messages: list[BaseMessage]) -> list[dict[str, str]]:
 
 def _load_llama(model_path: Path, n_ctx: int, n_batch: int, n_threads: int | None) -> Any:
     """Import llama_cpp and load the model, turning the usual failures into ConfigError."""
+    # llama.cpp's OpenMP threads otherwise spin while waiting: on a busy 2-core machine (an embedding, another
+    # process) that cut decoding from ~8 to ~1 token/s here. Read once, when llama_cpp first loads libgomp.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     try:
         import llama_cpp
     except ImportError:

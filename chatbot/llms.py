@@ -51,7 +51,11 @@ def make_llm(settings: Settings) -> Any | None:
         case "llamacpp":
             from chatbot.llamacpp import LlamaCppChat
 
-            return LlamaCppChat(model_path=Path(_required(name, settings.llm)), max_tokens=settings.llm_max_tokens)
+            return LlamaCppChat(
+                model_path=Path(_required(name, settings.llm)),
+                max_tokens=settings.llm_max_tokens,
+                timeout=settings.llm_timeout,
+            )
         case _:
             raise ConfigError(
                 f"CAREERBOT_LLM={settings.llm!r} is not a backend: use extractive, ollama:<model>, "
