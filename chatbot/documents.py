@@ -108,21 +108,38 @@ def parse_guide(source: str, data: bytes) -> Guide:
 
 
 def decode(source: str, data: bytes) -> str:
-    """Decode text as UTF-8, else as the encoding charset-normalizer detects; reject binary data."""
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        from charset_normalizer import from_bytes
-
-        best = from_bytes(data).best()
-        if best is None:
-            raise GuideError(source, "the file is not text in any encoding we can recognise (is it binary?)") from None
-        text = str(best)
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    """Decode guide text (UTF-8, UTF-16, Windows-1252 or a detected encoding); reject binary data."""
+    text = _decode_text(source, data).replace("\r\n", "\n").replace("\r", "\n")
     bad = sum(1 for ch in text if ch == "\ufffd" or (unicodedata.category(ch) == "Cc" and ch not in "\n\t"))
-    if bad > max(2, len(text) // 200):
+    if bad > max(4, len(text) // 200):
         raise GuideError(source, "the file looks like binary data, not text")
     return text
+
+
+def _decode_text(source: str, data: bytes) -> str:
+    zeros_even, zeros_odd = data[0::2].count(0), data[1::2].count(0)
+    if len(data) >= 4 and max(zeros_even, zeros_odd) >= len(data) // 4:  # UTF-16 without a byte-order mark
+        try:
+            return data.decode("utf-16-le" if zeros_odd > zeros_even else "utf-16-be")
+        except UnicodeDecodeError:
+            pass
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    lenient = data.decode("utf-8", errors="replace")
+    if lenient.count("\ufffd") <= max(4, len(data) // 1000) and any(ord(ch) > 127 for ch in lenient if ch != "\ufffd"):
+        return lenient  # UTF-8 with a few damaged bytes: keep the rest exactly
+    try:
+        return data.decode("cp1252")  # the usual legacy encoding of English and Western European text
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data).best()
+    if best is None:
+        raise GuideError(source, "the file is not text in any encoding we can recognise (is it binary?)")
+    return str(best)
 
 
 def _title_from_name(source: str) -> str:
