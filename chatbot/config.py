@@ -34,6 +34,7 @@ class Settings:
     max_guide_mb: float = 10.0
     max_question_chars: int = 2000
     top_k: int = 4
+    query_threads: int = 1  # torch threads when answering (an ingest from ingest.py uses them all)
 
     @property
     def max_guide_bytes(self) -> int:

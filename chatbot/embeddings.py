@@ -54,10 +54,11 @@ def model_path(name: str) -> str:
 class SentenceTransformerEmbedder:
     """sentence-transformers on the CPU; the model loads on first use, once, thread-safely."""
 
-    def __init__(self, model: str = "", batch_size: int = 32) -> None:
+    def __init__(self, model: str = "", batch_size: int = 32, threads: int = 0) -> None:
         self.name = model or PACKAGED_MODEL
         self._path = model
         self.batch_size = batch_size
+        self.threads = threads
         self._model: Any = None
         self._tokenizer: Any = None
         self._lock = threading.Lock()
@@ -70,6 +71,12 @@ class SentenceTransformerEmbedder:
                 from transformers.utils import logging as transformers_logging
 
                 transformers_logging.disable_progress_bar()  # type: ignore[no-untyped-call]  # a bar on every start is noise
+                if self.threads > 0:
+                    import torch
+
+                    # One query is tiny: on a busy 2-core machine a second intra-op thread waits for a core
+                    # (measured: p50 347 ms with 2 threads, 37 ms with 1; BENCHMARKS.md).
+                    torch.set_num_threads(self.threads)
 
                 try:
                     self._model = SentenceTransformer(model_path(self._path), device="cpu")
@@ -154,6 +161,6 @@ class LangChainEmbeddings(Embeddings):
         return [float(x) for x in self.embedder.embed([text])[0]]
 
 
-def make_embedder(model: str = "") -> SentenceTransformerEmbedder:
-    """The real embedder for a configured model name."""
-    return SentenceTransformerEmbedder(model)
+def make_embedder(model: str = "", threads: int = 0) -> SentenceTransformerEmbedder:
+    """The real embedder for a configured model name; threads > 0 caps torch's threads (0: torch's default)."""
+    return SentenceTransformerEmbedder(model, threads=threads)

@@ -18,7 +18,7 @@ from chatbot.errors import GuideError
 from chatbot.store import ChunkRow, GuideRow, State, Store
 
 Progress = Callable[[int, int, str], None]
-BATCH = 64
+BATCH = 256  # texts per model call: large enough for sentence-transformers' length sorting to cut padding
 CHROMA_BATCH = 1000
 
 

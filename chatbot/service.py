@@ -66,7 +66,7 @@ def open_index(settings: Settings, embedder: Embedder | None = None) -> Index:
     """The read side of the index, with the real embedder unless one is given."""
     if not open_store(settings).exists():
         raise IndexMissingError(f"there is no index at {settings.index_dir} yet; run: python ingest.py (or make run)")
-    return Index(open_store(settings), embedder or make_embedder(settings.embedding_model))
+    return Index(open_store(settings), embedder or make_embedder(settings.embedding_model, settings.query_threads))
 
 
 def build_from_settings(settings: Settings, embedder: Embedder | None = None) -> tuple[Index, Runnable[Any, Any]]:
