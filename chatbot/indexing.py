@@ -32,6 +32,7 @@ class Report:
     removed: int = 0
     unchanged: int = 0
     embedded: int = 0
+    sentences_embedded: int = 0  # sentence vectors for answer composition, embedded beside the chunks
     seconds: float = 0.0
     errors: list[dict[str, str]] = field(default_factory=list)
     dry_run: bool = False
@@ -56,8 +57,9 @@ class Report:
             else f"Dry run over {self.guides} guide(s): nothing was written.",
             f"Chunks that {verb} added {self.added}, updated {self.updated}, removed {self.removed}; "
             f"unchanged {self.unchanged}.",
-            f"Embeddings {'to compute' if self.dry_run else 'computed'}: {self.embedded} "
-            f"in {self.seconds:.1f}s ({self.chunks_per_second:.1f} chunks/s).",
+            f"Embeddings {'to compute' if self.dry_run else 'computed'}: {self.embedded} chunk(s)"
+            + ("" if self.dry_run else f" and {self.sentences_embedded} sentence(s)")
+            + f" in {self.seconds:.1f}s ({self.chunks_per_second:.1f} chunks/s).",
         ]
         lines += [f"Skipped {e['source']}: {e['reason']}" for e in self.errors]
         return "\n".join(lines)
@@ -188,6 +190,7 @@ def _run(
     sentence_rows = []
     pieces = [(h, i, s) for h in need_sentences for i, s in enumerate(split_sentences(by_hash[h].text))]
     sentence_vectors = _embed([s for _, _, s in pieces], embedder, progress, "sentences")
+    report.sentences_embedded = len(pieces)
     sentence_rows = [(h, i, s, v) for (h, i, s), v in zip(pieces, sentence_vectors, strict=True)]
     store.record.add_sentences(sentence_rows)
 
