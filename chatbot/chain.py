@@ -10,6 +10,7 @@ from typing import Any
 from langchain_core.runnables import Runnable, RunnableGenerator, RunnableLambda
 
 from chatbot.answer import Answer, AnswerChunk, Retrieved, Source, compose
+from chatbot.chunking import split_sentences
 from chatbot.conversation import Turn, mentioned_role, rewrite
 from chatbot.gate import MIN_EVIDENCE, foreign_subject, is_injection, suggestions
 from chatbot.generation import check, cited_numbers, condense_messages, messages, sentences_as_they_stream, stream_text
@@ -103,6 +104,12 @@ def _compose(index: Index, state: dict[str, Any], min_evidence: float, llm: Any)
         hits = _with_continuations(_about_named_roles(search)[:3], snapshot)
         with index.store.reachable():
             sentences = index.store.record.sentences([h.row.hash for h in hits])
+        for hit in hits:
+            if not sentences.get(hit.row.hash):
+                # An ingest in another process switched versions and dropped this chunk's sentence vectors
+                # after our snapshot was taken: embed them now rather than answer without the chunk.
+                texts = split_sentences(hit.row.text)
+                sentences[hit.row.hash] = list(zip(texts, index.embedder.embed(texts), strict=True))
         evidence = max((float(v @ search.vector) for h in hits for _, v in sentences[h.row.hash]), default=0.0)
         answer.timings["evidence"] = round(evidence, 4)
         subject = foreign_subject(state["question"], snapshot.roles, snapshot.stems)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -216,3 +217,13 @@ def test_expected_outcomes_of_some_hostile_questions(seed_chain: Any) -> None:
 def test_malformed_history_is_ignored_or_trimmed(seed_chain: Any, history: Any) -> None:
     answer = seed_chain.invoke({"question": "What is the salary?", "history": history}).answer
     assert answer is not None and "$112,430" in answer.text
+
+
+def test_a_chunk_whose_sentence_vectors_vanished_is_still_answered(tmp_path: Path) -> None:
+    """Another process's ingest may drop sentence vectors right after this reader took its snapshot."""
+    from tests.helpers import make_chain, make_index
+
+    _, index = make_index(tmp_path, "seed")
+    index.store.record._db().execute("DELETE FROM sentences")  # as if dropped by the other process's switch
+    answer = ask(make_chain(index), "What is the average national annual salary reported by the BLS?")
+    assert not answer.refused and "$112,430" in answer.text
