@@ -1,0 +1,134 @@
+"""LangChain's tutorial RAG next to ours, in the same process, on the same guides and eval/dev.jsonl questions.
+
+python bench/peer.py [--sets seed,1k] [--runs 5]
+
+Peer: each guide file read whole (what TextLoader does; langchain_community is not installed), split by
+RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200, add_start_index=True), stored in
+langchain_chroma.Chroma with our MiniLM adapter, retrieved by similarity_search(question, k=4); it has no
+conversation memory, so it sees only the question. Ours: chatbot.chain on retrieval.Index, scored by
+chatbot.evaluation. Both are scored on the cases with expect_context; latency is retrieval only (query
+embedding included, our query cache cleared per question). Runs alternate which side goes first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from common import CACHE, DEV, emit, log, median, p95  # first: puts the repository root on sys.path
+
+# isort: split
+from indexes import corpus_dir, index_dir
+from langchain_chroma import Chroma
+from langchain_core.documents import Document
+from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+from chatbot.chain import ask, build_chain
+from chatbot.embeddings import LangChainEmbeddings, make_embedder
+from chatbot.evaluation import contains, load_cases, score_case, summarize
+from chatbot.retrieval import Index
+from chatbot.store import Store
+
+
+def peer_store(folder: Path, persist: Path, embeddings: LangChainEmbeddings) -> tuple[Chroma, dict[str, Any]]:
+    """The tutorial's vector store over a folder of guides, built once into `persist`."""
+    stamp = folder / ".stamp.json"
+    key = stamp.read_text() if stamp.is_file() else "seed"
+    if (persist / "bench-key").is_file() and (persist / "bench-key").read_text() != key:
+        shutil.rmtree(persist)  # the corpus was regenerated
+    store = Chroma(collection_name="tutorial", embedding_function=embeddings, persist_directory=str(persist))
+    docs = [Document(page_content=p.read_text(encoding="utf-8"), metadata={"source": str(p)})
+            for p in sorted(folder.glob("*.md"))]
+    splits = RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200, add_start_index=True).split_documents(
+        docs
+    )
+    info: dict[str, Any] = {"documents": len(docs), "chunks": len(splits)}
+    if store._collection.count() == 0:
+        started = time.perf_counter()
+        store.add_documents(splits)
+        info["build_s"] = round(time.perf_counter() - started, 1)
+        info["chunks_per_s"] = round(len(splits) / info["build_s"], 1)
+        (persist / "bench-key").write_text(key)
+    return store, info
+
+
+def run_peer(store: Chroma, cases: list[Any]) -> list[dict[str, Any]]:
+    out = []
+    for case in cases:
+        started = time.perf_counter()
+        docs = store.similarity_search(case.question, k=4)
+        ms = (time.perf_counter() - started) * 1000
+        texts = [d.page_content for d in docs]
+        out.append({
+            "ms": ms,
+            "hit1": bool(texts) and any(contains(texts[0], p) for p in case.expect_context),
+            "hitk": any(contains(t, p) for t in texts for p in case.expect_context),
+        })
+    return out
+
+
+def run_ours(index: Index, chain: Any, cases: list[Any]) -> tuple[list[float], dict[str, Any]]:
+    latencies, scored = [], []
+    for case in cases:
+        index._embed_query.cache_clear()
+        started = time.perf_counter()
+        answer = ask(chain, case.question, case.history)
+        scored.append(score_case(case, answer, time.perf_counter() - started))
+        latencies.append(answer.timings["retrieve_ms"])
+    return latencies, summarize(scored)
+
+
+def compare(name: str, runs: int, real: Any, tmp: Path) -> dict[str, Any]:
+    cases = [c for c in load_cases(DEV) if c.expect_context]
+    persist = tmp / "peer-seed" if name == "seed" else CACHE / f"peer-{name}"
+    peer, info = peer_store(corpus_dir(name), persist, LangChainEmbeddings(real))
+    folder, built = index_dir(name)
+    index = Index(Store(folder), real)
+    index.warm_up()
+    chain = build_chain(index, top_k=4)
+    ours_ms: list[list[float]] = []
+    peer_runs: list[list[dict[str, Any]]] = []
+    summary: dict[str, Any] = {}
+    for run in range(runs):
+        for side in (("ours", "peer") if run % 2 == 0 else ("peer", "ours")):
+            if side == "ours":
+                latencies, summary = run_ours(index, chain, cases)
+                ours_ms.append(latencies)
+            else:
+                peer_runs.append(run_peer(peer, cases))
+        log(f"{name} run {run + 1}: ours p50 {median(ours_ms[-1]):.1f} ms, "
+            f"peer p50 {median(s['ms'] for s in peer_runs[-1]):.1f} ms")
+    first = peer_runs[0]
+    return {
+        "set": name, "cases": len(cases), "runs": runs,
+        "peer": {
+            **info,
+            "hit_at_1": round(sum(s["hit1"] for s in first) / len(first), 3),
+            "hit_at_4": round(sum(s["hitk"] for s in first) / len(first), 3),
+            "p50_ms": median(median(s["ms"] for s in r) for r in peer_runs),
+            "p95_ms": median(p95(s["ms"] for s in r) for r in peer_runs),
+        },
+        "ours": {
+            "chunks": built["chunks"], "hit_at_1": summary["hit_at_1"], "hit_at_k": summary["hit_at_k"],
+            "p50_ms": median(median(r) for r in ours_ms), "p95_ms": median(p95(r) for r in ours_ms),
+        },
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sets", default="seed,1k", help="seed guide alone, and/or generated corpora plus it")
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    real = make_embedder()
+    real.embed(["warm up"])
+    with tempfile.TemporaryDirectory(prefix="bench-peer-") as tmp:
+        emit({"sets": [compare(name, args.runs, real, Path(tmp)) for name in args.sets.split(",")]})
+
+
+if __name__ == "__main__":
+    main()

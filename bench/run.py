@@ -1,0 +1,81 @@
+"""Run the benchmarks and rewrite BENCHMARKS.md: python bench/run.py [--quick] [--only answer,peer] [--sizes ...].
+
+Each script runs in its own process and prints JSON; results are kept in bench/.cache/results/, so a
+partial run (--only) rewrites BENCHMARKS.md with the newest result of every script, each section saying
+when and how it was measured.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from datetime import datetime
+from typing import Any
+
+from common import BENCH, CACHE, ROOT, log, machine
+from report import render
+
+RESULTS = CACHE / "results"
+FULL = {
+    "ingest": ["--size", "1k", "--runs", "5"],
+    "answer": ["--sizes", "seed,1k,1k:approx,10k:approx,100k:approx", "--runs", "5", "--questions", "20"],
+    "peer": ["--sets", "seed,1k", "--runs", "5"],
+    "memory": ["--questions", "1000"],
+    "coldstart": ["--runs", "5"],
+}
+QUICK = {
+    "ingest": ["--size", "100", "--runs", "5"],
+    "answer": ["--sizes", "seed,1k,1k:approx", "--runs", "5", "--questions", "20"],
+    "peer": ["--sets", "seed", "--runs", "5"],
+    "memory": ["--questions", "200"],
+    "coldstart": ["--runs", "3"],
+}
+
+
+def run_script(name: str, args: list[str], mode: str) -> dict[str, Any]:
+    log(f"== {name} {' '.join(args)}")
+    started = time.perf_counter()
+    proc = subprocess.run([sys.executable, str(BENCH / f"{name}.py"), *args], cwd=ROOT, stdout=subprocess.PIPE,
+                          text=True, check=False)
+    entry: dict[str, Any] = {"name": name, "mode": mode, "args": args, "date": datetime.now().isoformat("T", "minutes"),
+                             "seconds": round(time.perf_counter() - started), "machine": machine()}
+    if proc.returncode == 0:
+        entry["result"] = json.loads(proc.stdout)
+    else:
+        entry["error"] = f"exit code {proc.returncode}"
+        log(f"{name} failed with exit code {proc.returncode}")
+    return entry
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes, fewer questions (minutes, not hours)")
+    parser.add_argument("--only", default=",".join(FULL), help="comma-separated scripts to run")
+    parser.add_argument("--sizes", help="override answer.py --sizes, e.g. seed,1k,10k:approx")
+    args = parser.parse_args()
+    plan = QUICK if args.quick else FULL
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    failed = False
+    for name in args.only.split(","):
+        script_args = list(plan[name])
+        if name == "answer" and args.sizes:
+            script_args[1] = args.sizes
+        entry = run_script(name, script_args, "quick" if args.quick else "full")
+        failed = failed or "error" in entry
+        path = RESULTS / f"{name}.json"
+        if "error" in entry and path.is_file():  # keep the last good result, note the failure
+            previous = json.loads(path.read_text())
+            previous["last_error"] = f"{entry['date']}: {entry['error']}"
+            entry = previous
+        path.write_text(json.dumps(entry, indent=1))
+    results = {p.stem: json.loads(p.read_text()) for p in sorted(RESULTS.glob("*.json"))}
+    (ROOT / "BENCHMARKS.md").write_text(render(results, machine()), encoding="utf-8")
+    log("wrote BENCHMARKS.md")
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
