@@ -305,13 +305,13 @@ UNSAFE_IN_CHAT_JS = """() => {
 }"""
 
 
-def wait_answer(page: Any, before: int, timeout_ms: int = 30_000) -> str:
+def wait_answer(page: Any, before: int, timeout_ms: int = 60_000) -> str:
     """Wait until the answer after `before` earlier answers has finished streaming; return its text."""
     page.wait_for_function(ANSWER_SETTLED_JS, arg=[before, 500], timeout=timeout_ms, polling=100)
     return str(page.evaluate(LAST_ANSWER_JS))
 
 
-def ask(page: Any, question: str, timeout_ms: int = 30_000) -> str:
+def ask(page: Any, question: str, timeout_ms: int = 60_000) -> str:
     """Type a question, press Ask, wait for the whole answer; return the answer's text."""
     before = int(page.evaluate(ANSWER_COUNT_JS))
     page.locator("#question textarea").fill(question)
