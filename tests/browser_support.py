@@ -337,7 +337,8 @@ def click_and_wait_status(page: Any, button: str, timeout_ms: int = 60_000) -> s
 
 
 def choose(page: Any, dropdown: str, option: str) -> None:
-    """Pick an option in a Gradio dropdown by its label."""
+    """Pick an option in a Gradio dropdown by its label (another dropdown's list may still be open)."""
+    page.keyboard.press("Escape")  # close a list another dropdown left open, or its options match too
     page.locator(f"{dropdown} input").click()
     page.get_by_role("option", name=option, exact=True).click()
     page.wait_for_function(
