@@ -1,11 +1,11 @@
 """Full answer latency (build_chain on retrieval.Index: condense, retrieve, compose) by index size.
 
-python bench/answer.py [--sizes seed,1k,1k:approx,10k:approx,100k:approx] [--runs 5] [--questions 40]
+python bench/answer.py [--sizes seed,1k,1k:approx,10k:approx,100k:approx] [--runs 5] [--questions 20]
 
 Questions: eval/dev.jsonl, plus generated questions about generated roles for the generated corpora. The
 query-embedding cache is cleared before every question (users rarely repeat a question word for word).
-Runs are interleaved over the sizes; p50/p95 are taken per run, then the median over runs is reported.
-Indexes come from bench/.cache/ (built on first use, see bench/indexes.py).
+Each run asks question i of every size before question i+1 (round-robin); p50/p95 are taken per run, then the
+median over runs is reported. Indexes come from bench/.cache/ (built on first use, see bench/indexes.py).
 """
 
 from __future__ import annotations
@@ -90,19 +90,26 @@ def open_size(spec: str, real: Any, n_questions: int) -> dict[str, Any]:
     }
 
 
-def ask_all(entry: dict[str, Any]) -> list[dict[str, Any]]:
-    index, timer, out = entry["index"], entry["timer"], []
-    for case in entry["cases"]:
-        index._embed_query.cache_clear()  # measure the query embedding every time
-        started, cpu = time.perf_counter(), time.process_time()
-        answer = ask(entry["chain"], case.question, case.history)
-        total = (time.perf_counter() - started) * 1000
-        cpu_ms = (time.process_time() - cpu) * 1000
-        t = answer.timings
-        sample = {k: t.get(k, 0.0) for k in STEPS}
-        sample.update(total_ms=total, cpu_ms=cpu_ms, model_ms=timer.last_ms, case=case, answer=answer)
-        sample["other_ms"] = total - t.get("retrieve_ms", 0.0) - t.get("compose_ms", 0.0)
-        out.append(sample)
+def ask_one(entry: dict[str, Any], case: Case) -> dict[str, Any]:
+    entry["index"]._embed_query.cache_clear()  # measure the query embedding every time
+    started, cpu = time.perf_counter(), time.process_time()
+    answer = ask(entry["chain"], case.question, case.history)
+    total = (time.perf_counter() - started) * 1000
+    cpu_ms = (time.process_time() - cpu) * 1000
+    t = answer.timings
+    sample = {k: t.get(k, 0.0) for k in STEPS}
+    sample.update(total_ms=total, cpu_ms=cpu_ms, model_ms=entry["timer"].last_ms, case=case, answer=answer)
+    sample["other_ms"] = total - t.get("retrieve_ms", 0.0) - t.get("compose_ms", 0.0)
+    return sample
+
+
+def one_run(entries: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """Every question of every size once, round-robin over the sizes so load bursts hit all of them."""
+    out: dict[str, list[dict[str, Any]]] = {e["spec"]: [] for e in entries}
+    for i in range(max(len(e["cases"]) for e in entries)):
+        for entry in entries:
+            if i < len(entry["cases"]):
+                out[entry["spec"]].append(ask_one(entry, entry["cases"][i]))
     return out
 
 
@@ -113,7 +120,7 @@ def profile(entry: dict[str, Any]) -> dict[str, float]:
 
     profiler = cProfile.Profile()
     profiler.enable()
-    samples = ask_all(entry)
+    samples = [ask_one(entry, case) for case in entry["cases"]]
     profiler.disable()
     stats = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
     total = sum(s["total_ms"] for s in samples)
@@ -170,15 +177,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="seed,1k,1k:approx,10k:approx,100k:approx")
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--questions", type=int, default=40, help="generated questions per generated corpus")
+    parser.add_argument("--questions", type=int, default=20, help="generated questions per generated corpus")
     args = parser.parse_args()
     real = make_embedder()
     real.embed(["warm up"])
     entries = [open_size(spec, real, args.questions) for spec in args.sizes.split(",")]
     runs: dict[str, list[Any]] = {e["spec"]: [] for e in entries}
     for run in range(args.runs):
-        for entry in entries:
-            runs[entry["spec"]].append(ask_all(entry))
+        for spec, samples in one_run(entries).items():
+            runs[spec].append(samples)
         log(f"run {run + 1}: " + ", ".join(
             f"{e['spec']} p50 {median(s['total_ms'] for s in runs[e['spec']][-1]):.1f} ms" for e in entries))
     for entry in entries:

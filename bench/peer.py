@@ -7,7 +7,8 @@ RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200, add_start_ind
 langchain_chroma.Chroma with our MiniLM adapter, retrieved by similarity_search(question, k=4); it has no
 conversation memory, so it sees only the question. Ours: chatbot.chain on retrieval.Index, scored by
 chatbot.evaluation. Both are scored on the cases with expect_context; latency is retrieval only (query
-embedding included, our query cache cleared per question). Runs alternate which side goes first.
+embedding included, our query cache cleared per question). The two sides answer each question back to
+back, alternating which goes first.
 """
 
 from __future__ import annotations
@@ -56,30 +57,23 @@ def peer_store(folder: Path, persist: Path, embeddings: LangChainEmbeddings) -> 
     return store, info
 
 
-def run_peer(store: Chroma, cases: list[Any]) -> list[dict[str, Any]]:
-    out = []
-    for case in cases:
-        started = time.perf_counter()
-        docs = store.similarity_search(case.question, k=4)
-        ms = (time.perf_counter() - started) * 1000
-        texts = [d.page_content for d in docs]
-        out.append({
-            "ms": ms,
-            "hit1": bool(texts) and any(contains(texts[0], p) for p in case.expect_context),
-            "hitk": any(contains(t, p) for t in texts for p in case.expect_context),
-        })
-    return out
+def peer_one(store: Chroma, case: Any) -> dict[str, Any]:
+    started = time.perf_counter()
+    docs = store.similarity_search(case.question, k=4)
+    ms = (time.perf_counter() - started) * 1000
+    texts = [d.page_content for d in docs]
+    return {
+        "ms": ms,
+        "hit1": bool(texts) and any(contains(texts[0], p) for p in case.expect_context),
+        "hitk": any(contains(t, p) for t in texts for p in case.expect_context),
+    }
 
 
-def run_ours(index: Index, chain: Any, cases: list[Any]) -> tuple[list[float], dict[str, Any]]:
-    latencies, scored = [], []
-    for case in cases:
-        index._embed_query.cache_clear()
-        started = time.perf_counter()
-        answer = ask(chain, case.question, case.history)
-        scored.append(score_case(case, answer, time.perf_counter() - started))
-        latencies.append(answer.timings["retrieve_ms"])
-    return latencies, summarize(scored)
+def ours_one(index: Index, chain: Any, case: Any) -> tuple[float, dict[str, Any]]:
+    index._embed_query.cache_clear()
+    started = time.perf_counter()
+    answer = ask(chain, case.question, case.history)
+    return answer.timings["retrieve_ms"], score_case(case, answer, time.perf_counter() - started)
 
 
 def compare(name: str, runs: int, real: Any, tmp: Path) -> dict[str, Any]:
@@ -94,14 +88,20 @@ def compare(name: str, runs: int, real: Any, tmp: Path) -> dict[str, Any]:
     peer_runs: list[list[dict[str, Any]]] = []
     summary: dict[str, Any] = {}
     for run in range(runs):
-        for side in (("ours", "peer") if run % 2 == 0 else ("peer", "ours")):
-            if side == "ours":
-                latencies, summary = run_ours(index, chain, cases)
-                ours_ms.append(latencies)
-            else:
-                peer_runs.append(run_peer(peer, cases))
-        log(f"{name} run {run + 1}: ours p50 {median(ours_ms[-1]):.1f} ms, "
-            f"peer p50 {median(s['ms'] for s in peer_runs[-1]):.1f} ms")
+        latencies, scored, peer_run = [], [], []
+        for i, case in enumerate(cases):  # side by side per question, alternating which goes first
+            for side in ("ours", "peer") if (run + i) % 2 == 0 else ("peer", "ours"):
+                if side == "ours":
+                    ms, score = ours_one(index, chain, case)
+                    latencies.append(ms)
+                    scored.append(score)
+                else:
+                    peer_run.append(peer_one(peer, case))
+        ours_ms.append(latencies)
+        peer_runs.append(peer_run)
+        summary = summarize(scored)
+        log(f"{name} run {run + 1}: ours p50 {median(latencies):.1f} ms, "
+            f"peer p50 {median(s['ms'] for s in peer_run):.1f} ms")
     first = peer_runs[0]
     return {
         "set": name, "cases": len(cases), "runs": runs,

@@ -94,6 +94,7 @@ def answer_section(entry: dict[str, Any], targets: list[list[Any]]) -> str:
     latency = [[s["label"], s["guides"], s["chunks"], s["questions"], s["runs"], s["p50_ms"], s["p95_ms"],
                 s.get("p50_best_run_ms", ""), s["cpu_p50_ms"], *[s["steps_p50_ms"][k] for k in steps]] for s in sizes]
     size_rows = [[s["label"], s["disk_mb"], s["disk_mb_per_1k_chunks"], s["chroma_mb_per_1k_chunks"],
+                  round(s["disk_mb_per_1k_chunks"] - s["chroma_mb_per_1k_chunks"], 1),
                   s["open_s"], s["rss_mb_opened"], s["build"]["build_seconds"],
                   s["build"].get("model_texts", "all"), s["refused_share"], s["dev_hit_at_k"],
                   "" if s["gen_hit_at_k"] is None else s["gen_hit_at_k"]] for s in sizes]
@@ -109,8 +110,8 @@ def answer_section(entry: dict[str, Any], targets: list[list[Any]]) -> str:
         "the rest of the wall time (condense, chain overhead). `cpu` is process CPU time per answer.",
         table(["index", "guides", "chunks", "questions", "runs", "p50 ms", "p95 ms", "best run p50", "cpu p50 ms",
                "model", "embed", "dense", "bm25", "retrieve", "compose", "other"], latency),
-        table(["index", "disk MB", "MB / 1k chunks", "of which Chroma", "open s", "RSS +MB", "build s",
-               "texts through model", "refused", "dev hit@k", "gen hit@k"], size_rows),
+        table(["index", "disk MB", "MB / 1k chunks", "of which Chroma", "of which record (SQLite)", "open s",
+               "RSS +MB", "build s", "texts through model", "refused", "dev hit@k", "gen hit@k"], size_rows),
         "Where the time goes: one extra pass per index under cProfile, cumulative ms per answer (the profiler "
         "inflates Python-heavy code, so compare rows within a column; rows overlap, e.g. `role_aliases` is called "
         "from `correct`, `mentioned_role` and `compose`).",
@@ -120,7 +121,9 @@ def answer_section(entry: dict[str, Any], targets: list[list[Any]]) -> str:
         "sentences, mixed with the real role-name vector; a chunk's vector is the mean of its sentences'). Same "
         "chunker, same store layout and counts, so sizes and timings are representative; retrieval quality and the "
         "refusal share are not. The `1k` rows, real and approximated side by side, show how far the approximation "
-        "moves the timings. `open s` is the first query's extra cost (snapshot, BM25 build, Chroma load).",
+        "moves the timings. `texts through model` counts what that build sent to MiniLM (the template-vector cache "
+        "in `bench/.cache/` is shared across sizes, hence 0 for `1k` after `10k`). `open s` is the first query's "
+        "extra cost (snapshot, BM25 build, Chroma load); `RSS +MB` the memory the open index adds.",
     ])
 
 
@@ -207,10 +210,12 @@ def findings(results: dict[str, dict[str, Any]]) -> list[str]:
             f"- **Ingest** runs at {med['ratio']:.2f}x raw encode speed. Sentence embedding dominates: "
             f"{ingest['sentences']:,} sentences for {ingest['embedded_chunks']:,} chunks "
             f"({ingest['sentences'] / ingest['embedded_chunks']:.1f} per chunk) take {med['sentence_share']:.0%} of "
-            f"the ingest; without them the ratio would be {med['ratio_without_sentences']:.2f}. The rest of the gap "
-            f"is batching: ingest encodes 64 texts per call in hash order ({med['raw_64_chunks_per_s']:.1f} chunks/s "
-            f"raw) where one call sorts all texts by length ({med['raw_chunks_per_s']:.1f} chunks/s). Parsing, "
-            f"chunking, Chroma and SQLite take {med['other_s']:.1f} s."
+            f"the ingest; without them the ratio would be {med['ratio_without_sentences']:.2f}. Chunk embedding "
+            f"inside ingest: {ingest['embedded_chunks'] / med['chunk_embed_s']:.1f} chunks/s vs raw "
+            f"{med['raw_chunks_per_s']:.1f} (one call) and {med['raw_64_chunks_per_s']:.1f} (64 texts per call, as "
+            f"ingest calls it). Parsing, chunking, Chroma and SQLite take {med['other_s']:.1f} s. The ratio swings "
+            f"with machine load ({ingest['ratio']['min']:.2f} to {ingest['ratio']['max']:.2f}): sentence embedding "
+            "(many short texts) suffers more from contention than one long encode."
         )
     answer = results.get("answer", {}).get("result")
     if answer:
@@ -225,9 +230,20 @@ def findings(results: dict[str, dict[str, Any]]) -> list[str]:
             out.append(
                 f"- **Answer at {s['label']}** ({s['guides']:,} roles): p50 {s['p50_ms']:.0f} ms, of which the query "
                 f"model call {steps['model_ms']:.0f} ms, dense {steps['dense_ms']:.0f} ms, BM25 {steps['bm25_ms']:.1f} "
-                f"ms, compose {steps['compose_ms']:.0f} ms; role-name scans (`correct`, `mentioned_role`, "
-                f"`foreign_subject`, each O(number of roles) per question) are {share:.0%} of the profiled time."
+                f"ms, compose {steps['compose_ms']:.0f} ms; role-name scans: {share:.0%} of the profiled time."
             )
+        out.append("  Role-name scans are `Index.correct` (a `re.sub` per alias of every role, recompiled each time), "
+                   "`conversation.mentioned_role` (called per role by `chain._about_named_roles`) and "
+                   "`gate.foreign_subject` (aliases of every role): each runs over all roles on every question, so "
+                   "their cost grows with the number of guides, while Chroma and BM25 stay in the milliseconds.")
+        big = next((s for s in answer["sizes"] if s["label"].startswith("100k")), None)
+        if big and ingest:
+            hours = big["chunks"] / ingest["ingest_chunks_per_s"]["median"] / 3600
+            out.append(f"- **100k index build**: at the measured full-ingest rate "
+                       f"({ingest['ingest_chunks_per_s']['median']:.1f} chunks/s, sentences included) the real model "
+                       f"would need about {hours:.1f} h; the template approximation took "
+                       f"{big['build']['build_seconds'] / 60:.0f} min with {big['build'].get('model_texts', 0):,} "
+                       "texts through the model.")
         if one is not None:
             out.append(f"- **Query embedding** with one torch thread: p50 {one:.0f} ms vs "
                        f"{probe[next(k for k in probe if k != 'threads_1')]['p50_ms']:.0f} ms with the default "

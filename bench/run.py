@@ -55,11 +55,12 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="small sizes, fewer questions (minutes, not hours)")
     parser.add_argument("--only", default=",".join(FULL), help="comma-separated scripts to run")
     parser.add_argument("--sizes", help="override answer.py --sizes, e.g. seed,1k,10k:approx")
+    parser.add_argument("--render", action="store_true", help="only rewrite BENCHMARKS.md from stored results")
     args = parser.parse_args()
     plan = QUICK if args.quick else FULL
     RESULTS.mkdir(parents=True, exist_ok=True)
     failed = False
-    for name in args.only.split(","):
+    for name in [] if args.render else args.only.split(","):
         script_args = list(plan[name])
         if name == "answer" and args.sizes:
             script_args[1] = args.sizes
