@@ -104,10 +104,10 @@ def ask_one(entry: dict[str, Any], case: Case) -> dict[str, Any]:
 
 
 def one_run(entries: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
-    """Every question of every size once, round-robin over the sizes so load bursts hit all of them."""
+    """Every question of every size once, round-robin over the sizes so load bursts hit all of them alike."""
     out: dict[str, list[dict[str, Any]]] = {e["spec"]: [] for e in entries}
     for i in range(max(len(e["cases"]) for e in entries)):
-        for entry in entries:
+        for entry in entries[i % len(entries) :] + entries[: i % len(entries)]:  # rotate: no size always first
             if i < len(entry["cases"]):
                 out[entry["spec"]].append(ask_one(entry, entry["cases"][i]))
     return out
@@ -138,8 +138,8 @@ def thread_probe(real: Any, texts: list[str]) -> dict[str, Any]:
 
     default = torch.get_num_threads()
     times: dict[int, list[float]] = {default: [], 1: []}
-    for text in texts:
-        for threads in (default, 1):
+    for i, text in enumerate(texts):
+        for threads in (default, 1) if i % 2 == 0 else (1, default):
             torch.set_num_threads(threads)
             started = time.perf_counter()
             real.embed([text])

@@ -81,14 +81,18 @@ def ingest_section(entry: dict[str, Any], targets: list[list[Any]]) -> str:
     ])
 
 
+def best(size: dict[str, Any]) -> str:
+    return f" (best run {size['p50_best_run_ms']:.1f} ms)" if "p50_best_run_ms" in size else ""
+
+
 def answer_section(entry: dict[str, Any], targets: list[list[Any]]) -> str:
     sizes = entry["result"]["sizes"]
     for s in sizes:
         if s["label"] == "seed":
-            targets.append(["Answer p50 at the seed guide", "<= 25 ms", f"{s['p50_ms']:.1f} ms",
+            targets.append(["Answer p50 at the seed guide", "<= 25 ms", f"{s['p50_ms']:.1f} ms{best(s)}",
                             verdict(s["p50_ms"] <= TARGETS["p50_seed_ms"])])
         if s["label"].startswith("100k"):
-            targets.append(["Answer p50 at 100k chunks", "<= 60 ms", f"{s['p50_ms']:.1f} ms",
+            targets.append(["Answer p50 at 100k chunks", "<= 60 ms", f"{s['p50_ms']:.1f} ms{best(s)}",
                             verdict(s["p50_ms"] <= TARGETS["p50_100k_ms"])])
     steps = ["model_ms", "embed_ms", "dense_ms", "bm25_ms", "retrieve_ms", "compose_ms", "other_ms"]
     latency = [[s["label"], s["guides"], s["chunks"], s["questions"], s["runs"], s["p50_ms"], s["p95_ms"],
@@ -156,7 +160,8 @@ def peer_section(entry: dict[str, Any]) -> str:
         "## 3. Peer: LangChain's tutorial RAG (`bench/peer.py`)",
         provenance(entry),
         "Same guides, same 16 `eval/dev.jsonl` cases with `expect_context`, scored with "
-        "`chatbot.evaluation.contains`; same process, alternating sides run by run. Peer: whole-file load (as "
+        "`chatbot.evaluation.contains`; same process, both sides back to back on each question. Peer: whole-file "
+        "load (as "
         "TextLoader), `RecursiveCharacterTextSplitter(1000, 200)`, `langchain_chroma.Chroma`, "
         "`similarity_search(k=4)`, no conversation memory. Latency is retrieval only, query embedding included. "
         "On `1k` (seed guide among 168 generated guides) several dev questions name no role (\"What is the "
@@ -170,6 +175,7 @@ def memory_section(entry: dict[str, Any], targets: list[list[Any]]) -> str:
     targets.append([f"App RSS growth over the last 3/4 of {r['questions']} questions", f"<= {r['growth_bound_mb']} MB",
                     f"{r['growth_mb_after_first_quarter']} MB", verdict(r["growth_ok"])])
     targets.append(["Open files after vs idle", "<= +5", f"{r['files_delta']:+d}", verdict(r["files_ok"])])
+    slope = max(r["growth_mb_after_first_quarter"], 0.01) / (r["questions"] * 0.75) * 100
     rows = [["idle (started, no question yet)", r["idle"]["rss_mb"], r["idle"]["peak_rss_mb"], r["idle"]["threads"],
              r["idle"]["open_files"]]]
     rows += [[f"after {c['questions']} questions", c["rss_mb"], c["peak_rss_mb"], c["threads"], c["open_files"]]
@@ -182,6 +188,9 @@ def memory_section(entry: dict[str, Any], targets: list[list[Any]]) -> str:
         f"API (`gradio_client`, endpoint `/chat`), a new session every {r['session_size']} questions. "
         f"HTTP round trip per answer: p50 {r['http_p50_ms']:.0f} ms, p95 {r['http_p95_ms']:.0f} ms.",
         table(["when", "RSS MB", "peak RSS MB", "threads", "open files"], rows),
+        f"After the first quarter RSS still rises by {slope:.2f} MB per 100 questions (within the bound; it would "
+        f"reach the {r['growth_bound_mb']:.0f} MB bound after about {r['growth_bound_mb'] / slope * 100:,.0f} more "
+        "questions if it never levels off).",
     ])
 
 
@@ -228,9 +237,10 @@ def findings(results: dict[str, dict[str, Any]]) -> list[str]:
                                                    "conversation.mentioned_role (all calls)", "gate.foreign_subject"))
             share = roles / prof["answer (profiled wall)"] if prof.get("answer (profiled wall)") else 0.0
             out.append(
-                f"- **Answer at {s['label']}** ({s['guides']:,} roles): p50 {s['p50_ms']:.0f} ms, of which the query "
-                f"model call {steps['model_ms']:.0f} ms, dense {steps['dense_ms']:.0f} ms, BM25 {steps['bm25_ms']:.1f} "
-                f"ms, compose {steps['compose_ms']:.0f} ms; role-name scans: {share:.0%} of the profiled time."
+                f"- **Answer at {s['label']}** ({s['guides']:,} guides/roles): p50 {s['p50_ms']:.0f} ms, of which "
+                f"the query model call {steps['model_ms']:.0f} ms, dense {steps['dense_ms']:.0f} ms, "
+                f"BM25 {steps['bm25_ms']:.1f} ms, compose {steps['compose_ms']:.0f} ms; role-name scans: {share:.0%} "
+                "of the profiled time."
             )
         out.append("  Role-name scans are `Index.correct` (a `re.sub` per alias of every role, recompiled each time), "
                    "`conversation.mentioned_role` (called per role by `chain._about_named_roles`) and "
