@@ -4,13 +4,18 @@ python bench/answer.py [--sizes seed,1k,1k:approx,10k:approx,100k:approx] [--run
 
 Questions: eval/dev.jsonl, plus generated questions about generated roles for the generated corpora. The
 query-embedding cache is cleared before every question (users rarely repeat a question word for word).
-Each run asks question i of every size before question i+1 (round-robin); p50/p95 are taken per run, then the
-median over runs is reported. Indexes come from bench/.cache/ (built on first use, see bench/indexes.py).
+Each size is measured in its own process (as the app serves one index: no regex or model caches shared between
+sizes); p50/p95 are taken per run, then the median over runs is reported. Indexes come from bench/.cache/ (built
+on first use, see bench/indexes.py). Then a probe: query-embedding latency with torch's default threads vs one.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -103,16 +108,6 @@ def ask_one(entry: dict[str, Any], case: Case) -> dict[str, Any]:
     return sample
 
 
-def one_run(entries: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
-    """Every question of every size once, round-robin over the sizes so load bursts hit all of them alike."""
-    out: dict[str, list[dict[str, Any]]] = {e["spec"]: [] for e in entries}
-    for i in range(max(len(e["cases"]) for e in entries)):
-        for entry in entries[i % len(entries) :] + entries[: i % len(entries)]:  # rotate: no size always first
-            if i < len(entry["cases"]):
-                out[entry["spec"]].append(ask_one(entry, entry["cases"][i]))
-    return out
-
-
 def profile(entry: dict[str, Any]) -> dict[str, float]:
     """One extra, untimed pass under cProfile: cumulative ms per answer for the functions in HOTSPOTS."""
     import cProfile
@@ -133,19 +128,30 @@ def profile(entry: dict[str, Any]) -> dict[str, float]:
 
 
 def thread_probe(real: Any, texts: list[str]) -> dict[str, Any]:
-    """Query-embedding latency with torch's default intra-op threads vs one thread, alternating per text."""
+    """Query-embedding latency with torch's default intra-op threads vs one thread, alternating per text,
+    on the machine as it is and with one busy-looping process per core (like a parallel test run next door)."""
     import torch
 
     default = torch.get_num_threads()
-    times: dict[int, list[float]] = {default: [], 1: []}
-    for i, text in enumerate(texts):
-        for threads in (default, 1) if i % 2 == 0 else (1, default):
-            torch.set_num_threads(threads)
-            started = time.perf_counter()
-            real.embed([text])
-            times[threads].append((time.perf_counter() - started) * 1000)
-    torch.set_num_threads(default)
-    return {f"threads_{n}": {"p50_ms": median(v), "p95_ms": p95(v), "n": len(v)} for n, v in times.items()}
+    out: dict[str, Any] = {}
+    for load in ("as is", "cores busy"):
+        burners = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(os.cpu_count() or 1)
+                   ] if load == "cores busy" else []
+        try:
+            times: dict[int, list[float]] = {default: [], 1: []}
+            for i, text in enumerate(texts):
+                for threads in (default, 1) if i % 2 == 0 else (1, default):
+                    torch.set_num_threads(threads)
+                    started = time.perf_counter()
+                    real.embed([text])
+                    times[threads].append((time.perf_counter() - started) * 1000)
+        finally:
+            torch.set_num_threads(default)
+            for burner in burners:
+                burner.kill()
+                burner.wait()
+        out[load] = {f"threads_{n}": {"p50_ms": median(v), "p95_ms": p95(v), "n": len(v)} for n, v in times.items()}
+    return out
 
 
 def report(entry: dict[str, Any], runs: list[list[dict[str, Any]]]) -> dict[str, Any]:
@@ -173,28 +179,44 @@ def report(entry: dict[str, Any], runs: list[list[dict[str, Any]]]) -> dict[str,
     }
 
 
+def measure(spec: str, runs: int, n_questions: int) -> dict[str, Any]:
+    """One index size, in this process: timed runs, then one profiled pass."""
+    real = make_embedder()
+    real.embed(["warm up"])
+    entry = open_size(spec, real, n_questions)
+    samples = []
+    for run in range(runs):
+        samples.append([ask_one(entry, case) for case in entry["cases"]])
+        log(f"{spec} run {run + 1}: p50 {median(s['total_ms'] for s in samples[-1]):.1f} ms")
+    entry["profile"] = profile(entry)
+    log(f"{spec} profiled: {entry['profile']}")
+    return report(entry, samples)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="seed,1k,1k:approx,10k:approx,100k:approx")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--questions", type=int, default=20, help="generated questions per generated corpus")
+    parser.add_argument("--no-probe", action="store_true", help="skip the torch threads probe")
     args = parser.parse_args()
-    real = make_embedder()
-    real.embed(["warm up"])
-    entries = [open_size(spec, real, args.questions) for spec in args.sizes.split(",")]
-    runs: dict[str, list[Any]] = {e["spec"]: [] for e in entries}
-    for run in range(args.runs):
-        for spec, samples in one_run(entries).items():
-            runs[spec].append(samples)
-        log(f"run {run + 1}: " + ", ".join(
-            f"{e['spec']} p50 {median(s['total_ms'] for s in runs[e['spec']][-1]):.1f} ms" for e in entries))
-    for entry in entries:
-        entry["profile"] = profile(entry)
-        log(f"{entry['spec']} profiled: {entry['profile']}")
-    texts = list(dict.fromkeys(c.question for e in entries for c in e["cases"]))[:60]
-    probe = thread_probe(real, texts)
-    log(f"torch threads probe: {probe}")
-    emit({"sizes": [report(e, runs[e["spec"]]) for e in entries], "query_embedding_threads": probe})
+    specs = args.sizes.split(",")
+    if len(specs) == 1:
+        sizes = [measure(specs[0], args.runs, args.questions)]
+    else:  # one process per size, as the app serves one index: no regex or model caches carried across sizes
+        sizes = []
+        for spec in specs:
+            command = [sys.executable, __file__, "--sizes", spec, "--runs", str(args.runs),
+                       "--questions", str(args.questions), "--no-probe"]
+            sizes += json.loads(subprocess.run(command, stdout=subprocess.PIPE, text=True, check=True).stdout)["sizes"]
+    result: dict[str, Any] = {"sizes": sizes}
+    if not args.no_probe:
+        real = make_embedder()
+        texts = [c.question for c in load_cases(DEV)] + [str(q["question"]) for q in questions(
+            load_roles(corpus_dir("1k")), 40)]
+        result["query_embedding_threads"] = thread_probe(real, texts[:60])
+        log(f"torch threads probe: {result['query_embedding_threads']}")
+    emit(result)
 
 
 if __name__ == "__main__":

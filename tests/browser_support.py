@@ -338,9 +338,14 @@ def click_and_wait_status(page: Any, button: str, timeout_ms: int = 60_000) -> s
 
 def choose(page: Any, dropdown: str, option: str) -> None:
     """Pick an option in a Gradio dropdown by its label (another dropdown's list may still be open)."""
-    page.keyboard.press("Escape")  # close a list another dropdown left open, or its options match too
-    page.locator(f"{dropdown} input").click()
-    page.get_by_role("option", name=option, exact=True).click()
+    page.keyboard.press("Escape")  # close a list another dropdown left open
+    box = page.locator(f"{dropdown} input")
+    box.click()
+    # Another dropdown's list can still be open with the same labels, so only take options from
+    # the list this combobox controls (Gradio gives them ids "<listbox id>-option-<n>").
+    listbox = box.get_attribute("aria-controls")
+    assert listbox, f"{dropdown} has no aria-controls; has Gradio's dropdown markup changed?"
+    page.locator(f'li[role="option"][id^="{listbox}-option-"][aria-label="{option}"]').click()
     page.wait_for_function(
         "([sel, want]) => document.querySelector(sel + ' input').value === want", arg=[dropdown, option]
     )
