@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
 
 from chatbot.chunking import sentence_lines
-from chatbot.retrieval import Hit, role_aliases
+from chatbot.retrieval import Hit
+from chatbot.roles import Roles
 from chatbot.text import STOPWORDS, stem, words
 
 
@@ -116,14 +118,13 @@ def compose(
     hits: list[Hit],
     vector: np.ndarray,
     sentences: dict[str, list[tuple[str, np.ndarray]]],
-    roles: list[str],
+    roles: Roles | Sequence[str],
 ) -> tuple[str, list[Source]]:
     """Pick the sentences and bullets that answer the query, in document order, cited as [n]."""
     units = _units(hits, sentences)
     if not units:
         return "", []
-    role_stems = {stem(w) for r in roles for a in role_aliases(r) for w in a.split()}
-    query_stems = {stem(w) for w in words(query) if w not in STOPWORDS} - role_stems
+    query_stems = {stem(w) for w in words(query) if w not in STOPWORDS} - Roles.of(roles).stems
     wanted = [shape for ask, shape in _ANSWER_TYPES if ask.search(query)]
     # A word that asks for a kind of fact ("pay") is answered by a sentence holding one ("$112,430").
     asked = [({stem(w) for w in words(query) if ask.search(w)}, shape) for ask, shape in _ANSWER_TYPES]

@@ -10,8 +10,9 @@ from typing import Any
 from langchain_core.runnables import Runnable, RunnableGenerator, RunnableLambda
 
 from chatbot.answer import Answer, AnswerChunk, Retrieved, Source, compose
-from chatbot.chunking import split_sentences
-from chatbot.conversation import Turn, mentioned_role, rewrite
+from chatbot.chunking import sentence_spans
+from chatbot.conversation import Turn, rewrite
+from chatbot.embeddings import embed_with_sentences
 from chatbot.gate import MIN_EVIDENCE, foreign_subject, is_injection, suggestions
 from chatbot.generation import check, cited_numbers, condense_messages, messages, sentences_as_they_stream, stream_text
 from chatbot.retrieval import Hit, Index, Search, Snapshot
@@ -108,8 +109,10 @@ def _compose(index: Index, state: dict[str, Any], min_evidence: float, llm: Any)
             if not sentences.get(hit.row.hash):
                 # An ingest in another process switched versions and dropped this chunk's sentence vectors
                 # after our snapshot was taken: embed them now rather than answer without the chunk.
-                texts = split_sentences(hit.row.text)
-                sentences[hit.row.hash] = list(zip(texts, index.embedder.embed(texts), strict=True))
+                embed_text = f"{hit.row.metadata.get('heading', '')}\n{hit.row.text}"
+                spans = sentence_spans(hit.row.text, embed_text)
+                _, parts = embed_with_sentences(index.embedder, [embed_text], [spans])
+                sentences[hit.row.hash] = [(s, v) for (s, _, _), v in zip(spans, parts[0], strict=True)]
         evidence = max((float(v @ search.vector) for h in hits for _, v in sentences[h.row.hash]), default=0.0)
         answer.timings["evidence"] = round(evidence, 4)
         subject = foreign_subject(state["question"], snapshot.roles, snapshot.stems)
@@ -211,7 +214,7 @@ def _about_named_roles(search: Search) -> list[Hit]:
     A question about one role must not be answered with another role's facts.
     """
     snapshot = search.snapshot
-    named = {role for role in snapshot.roles if mentioned_role(search.query, [role])}
+    named = snapshot.roles.named(search.query)
     if not named:
         return search.hits
     return [h for h in search.hits if (g := snapshot.guides.get(h.row.source)) is not None and g.role in named]

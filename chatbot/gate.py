@@ -5,14 +5,14 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from chatbot.conversation import mentioned_role
-from chatbot.retrieval import role_aliases
+from chatbot.roles import Roles
 from chatbot.text import STOPWORDS, normalize, stem, words
 
-# Calibrated on eval/dev.jsonl with the packaged MiniLM: the best sentence similarity of in-scope
-# questions was >= 0.33 (d08), of off-topic questions that name no role <= 0.17; questions about
-# roles no guide covers ("become a dentist", 0.37) are caught by foreign_subject instead.
-MIN_EVIDENCE = 0.28
+# Calibrated with the packaged MiniLM (sentence vectors pooled in context) on eval/dev.jsonl and checked on
+# eval/heldout.jsonl: the best sentence similarity of in-scope questions was >= 0.28 (d08), of off-topic
+# questions that name no role <= 0.13; questions about roles no guide covers ("become a dentist", 0.33) are
+# caught by foreign_subject instead. The threshold sits in the middle of that gap.
+MIN_EVIDENCE = 0.20
 
 _INJECTION = re.compile(
     r"\b(ignore|disregard|forget|override|bypass)\b.{0,40}\b(instructions?|rules|prompts?|guidelines|directions)\b"
@@ -68,9 +68,11 @@ _STRONG_SUBJECT = re.compile(
     + _END,
     re.I,
 )
-# "dentist salary", "outlook for the teachers": counts only when it has a word no guide uses.
+# "dentist salary", "outlook for the teachers": counts only when it has a word no guide uses. "For" and "of"
+# only after a career word: "years of school" names no role.
 _WEAK_SUBJECT = re.compile(
-    r"\b(?:for|of)\s+(?:the\s+)?(?P<v>" + _PHRASE + ")"
+    r"\b(?:salary|salaries|pay|wages?|earnings|income|outlook|jobs?|demand|openings|careers?)\s+(?:for|of)\s+"
+    r"(?:the\s+)?(?P<v>" + _PHRASE + ")"
     + _END
     + r"|(?P<w>[a-z][a-z'-]+(?:\s+[a-z][a-z'-]+)?)(?:'s)?\s+"
     r"(?:salary|salaries|pay|wages?|earnings|outlook|jobs?|career)\b",
@@ -83,9 +85,9 @@ def is_injection(question: str) -> bool:
     return bool(_INJECTION.search(normalize(question)))
 
 
-def foreign_subject(question: str, roles: Sequence[str], known_stems: frozenset[str]) -> str | None:
+def foreign_subject(question: str, roles: Roles | Sequence[str], known_stems: frozenset[str]) -> str | None:
     """The name of a role the question asks about that no guide covers ('dentist'), if any."""
-    role_stems = [{stem(w) for alias in role_aliases(r) for w in alias.split()} for r in roles]
+    roles = Roles.of(roles)
     text = normalize(question).lower()
     candidates = [(m.group(m.lastgroup or "x"), True) for m in _STRONG_SUBJECT.finditer(text)]
     candidates += [(m.group(m.lastgroup or "w"), False) for m in _WEAK_SUBJECT.finditer(text)]
@@ -93,9 +95,9 @@ def foreign_subject(question: str, roles: Sequence[str], known_stems: frozenset[
         content = [w for w in words(phrase) if w not in STOPWORDS]
         stems = {stem(w) for w in content}
         # Covered: a generic word ("this role"), a role's own name, or only words of one role ("engineer").
-        if not content or stems & _GENERIC or any(stems <= r for r in role_stems):
+        if not content or stems & _GENERIC or roles.covers(stems):
             continue
-        if mentioned_role(phrase, roles, by_head_noun=False):
+        if roles.mentioned(phrase, by_head_noun=False):
             continue
         if strong or any(stem(w) not in known_stems for w in content):
             return phrase.strip()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,9 +11,9 @@ from typing import Any
 
 import numpy as np
 
-from chatbot.chunking import CHUNKER_VERSION, Chunk, chunk_guide, split_sentences
+from chatbot.chunking import CHUNKER_VERSION, Chunk, chunk_guide, sentence_spans
 from chatbot.documents import find_guides, load_guide, source_of
-from chatbot.embeddings import Embedder
+from chatbot.embeddings import Embedder, embed_with_sentences
 from chatbot.errors import GuideError
 from chatbot.store import ChunkRow, GuideRow, State, Store
 
@@ -184,14 +184,22 @@ def _run(
     by_hash = {c.content_hash: c for c in to_write}
     vectors = _reused_vectors(store, old, [reusable[h] for h in {c.content_hash for c in to_write} if h in reusable])
     vectors_by_hash = {old.chunks[i].hash: v for i, v in vectors.items()}
-    computed = _embed([by_hash[h].embed_text for h in need_embedding], embedder, progress, "chunks")
-    vectors_by_hash.update(zip(need_embedding, computed, strict=True))
-
+    # One model pass per chunk gives its vector and its sentences' vectors (for composing answers).
+    need_text = sorted(set(need_embedding) | set(need_sentences))
+    sentences = {h: sentence_spans(by_hash[h].text, by_hash[h].embed_text) for h in need_sentences}
     sentence_rows = []
-    pieces = [(h, i, s) for h in need_sentences for i, s in enumerate(split_sentences(by_hash[h].text))]
-    sentence_vectors = _embed([s for _, _, s in pieces], embedder, progress, "sentences")
-    report.sentences_embedded = len(pieces)
-    sentence_rows = [(h, i, s, v) for (h, i, s), v in zip(pieces, sentence_vectors, strict=True)]
+    for start in range(0, len(need_text), BATCH):
+        batch_hashes = need_text[start : start + BATCH]
+        whole, parts = embed_with_sentences(
+            embedder, [by_hash[h].embed_text for h in batch_hashes], [sentences.get(h, []) for h in batch_hashes]
+        )
+        for h, vector, rows_of in zip(batch_hashes, whole, parts, strict=True):
+            vectors_by_hash.setdefault(h, vector)  # a reused vector stays: it is the one Chroma holds
+            spans = sentences.get(h, [])
+            sentence_rows += [(h, i, s, v) for i, ((s, _, _), v) in enumerate(zip(spans, rows_of, strict=True))]
+        if progress:
+            progress(min(start + BATCH, len(need_text)), len(need_text), "chunks")
+    report.sentences_embedded = len(sentence_rows)
     store.record.add_sentences(sentence_rows)
 
     for start in range(0, len(to_write), CHROMA_BATCH):
@@ -222,15 +230,6 @@ def _reused_vectors(store: Store, old: State, ids: list[str]) -> dict[str, np.nd
     for start in range(0, len(ids), CHROMA_BATCH):
         got = collection.get(ids=ids[start : start + CHROMA_BATCH], include=["embeddings"])
         out.update({i: np.asarray(v, dtype=np.float32) for i, v in zip(got["ids"], got["embeddings"], strict=True)})
-    return out
-
-
-def _embed(texts: list[str], embedder: Embedder, progress: Progress | None, what: str) -> Iterable[np.ndarray]:
-    out: list[np.ndarray] = []
-    for start in range(0, len(texts), BATCH):
-        out.extend(embedder.embed(texts[start : start + BATCH]))
-        if progress:
-            progress(min(start + BATCH, len(texts)), len(texts), what)
     return out
 
 

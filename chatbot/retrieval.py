@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import difflib
-import re
 import threading
 import time
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
 import numpy as np
@@ -18,6 +17,7 @@ from pydantic import ConfigDict
 
 from chatbot.embeddings import Embedder, LangChainEmbeddings
 from chatbot.errors import IndexMissingError
+from chatbot.roles import Roles
 from chatbot.store import ChunkRow, GuideRow, Store
 from chatbot.text import STOPWORDS, content_stems, normalize, stem, words
 
@@ -36,13 +36,9 @@ class Snapshot:
     vocabulary: frozenset[str]  # words, for typo correction
     stems: frozenset[str]  # their stems, for "does any guide use this word?"
     common: frozenset[str]
+    roles: Roles
     position: dict[str, int] = field(default_factory=dict)
     vectorstore: Any = None  # the langchain-chroma wrapper, made on first use (building one costs ~10 ms)
-
-    @property
-    def roles(self) -> list[str]:
-        """The roles the guides cover."""
-        return sorted({g.role for g in self.guides.values() if g.role})
 
     def continuation(self, row: ChunkRow) -> ChunkRow | None:
         """The next chunk of the same section, when a long section was split."""
@@ -55,7 +51,7 @@ class Snapshot:
         )
         return following if same else None
 
-    @property
+    @cached_property
     def headings(self) -> list[tuple[str, str]]:
         """(source, section heading) for every section, in guide order."""
         seen: dict[tuple[str, str], None] = {}
@@ -137,16 +133,18 @@ class Index:
                 frequency[token] = frequency.get(token, 0) + 1
         # A term in over half the chunks (the role's own name in a one-role corpus) ranks nothing.
         common = frozenset(t for t, n in frequency.items() if len(rows) >= 4 and n > len(rows) / 2)
-        vocabulary = frozenset(w for r in rows for w in words(_bm25_text(r)) if w not in STOPWORDS)
+        roles = Roles(sorted({g.role for g in state.guides.values() if g.role}))
+        vocabulary = frozenset(w for r in rows for w in words(_bm25_text(r)) if w not in STOPWORDS) | roles.words
         return Snapshot(
             state.version,
             state.collection,
             rows,
             state.guides,
             bm25,
-            vocabulary | _role_aliases(state.guides.values()),
-            frozenset(stem(w) for w in vocabulary | _role_aliases(state.guides.values())),
+            vocabulary,
+            frozenset(stem(w) for w in vocabulary),
             common,
+            roles,
             {r.id: i for i, r in enumerate(rows)},
         )
 
@@ -158,12 +156,8 @@ class Index:
                 close = difflib.get_close_matches(word, snapshot.vocabulary, n=1, cutoff=0.75)
                 word = close[0] if close else word
             fixed.append(word)
-        text = f" {' '.join(fixed)} "
-        for role in snapshot.roles:  # "ml engineer" -> "machine learning engineer": the guides' own words
-            full = " ".join(words(role))
-            for alias in sorted(role_aliases(role) - {full}, key=len, reverse=True):
-                text = re.sub(rf" {re.escape(alias)}(s?) ", rf" {full}\1 ", text)
-        return text.strip()
+        # "ml engineer" -> "machine learning engineer": the guides' own words rank better.
+        return " ".join(snapshot.roles.expand(fixed))
 
     def search(self, query: str, k: int = 4, depth: int = 20) -> Search:
         """Dense + BM25 over the live chunks, fused by reciprocal rank; best first."""
@@ -225,20 +219,6 @@ class Index:
 
 def _bm25_text(row: ChunkRow) -> str:
     return f"{row.metadata.get('heading', '')}\n{row.text}"
-
-
-def role_aliases(role: str) -> set[str]:
-    """Short names people use for a role: 'Machine Learning Engineer' -> 'ml engineer', 'mle'."""
-    parts = words(role)
-    aliases = {" ".join(parts)} if parts else set()
-    if len(parts) >= 2:
-        aliases.add("".join(p[0] for p in parts))
-        aliases.add("".join(p[0] for p in parts[:-1]) + " " + parts[-1])
-    return aliases
-
-
-def _role_aliases(guides: Any) -> frozenset[str]:
-    return frozenset(a for g in guides for alias in role_aliases(g.role) for a in alias.split())
 
 
 def _ms(since: float) -> float:

@@ -12,10 +12,12 @@ import pytest
 from conftest import ROOT, DownloadAttempted
 
 from chatbot.embeddings import (
+    IN_CONTEXT,
     PACKAGED_MODEL,
     HashEmbedder,
     LangChainEmbeddings,
     SentenceTransformerEmbedder,
+    embed_with_sentences,
     model_path,
 )
 from chatbot.errors import ConfigError
@@ -57,11 +59,56 @@ def test_real_embedder_gives_384_dim_unit_vectors(real_embedder) -> None:  # typ
     assert vectors.dtype == np.float32
     np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
     assert real_embedder.dimension == 384
-    assert real_embedder.name == PACKAGED_MODEL
+    assert real_embedder.name == PACKAGED_MODEL + IN_CONTEXT
     # A real sentence model: the question is nearer its answer than an unrelated line.
     assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2] + 0.1
     assert real_embedder.embed([]).shape == (0, 384)
     np.testing.assert_allclose(real_embedder.embed(texts[:1])[0], vectors[0], atol=1e-5)
+
+
+PAY = (
+    "Machine Learning Engineer > Pay\n"
+    "Engineers work in many fields. The BLS reports an average national annual salary of $112,430. "
+    "Companies in healthcare and finance invest in machine learning."
+)
+
+
+def spans_of(text: str, sentences: list[str]) -> list[tuple[str, int, int]]:
+    return [(s, text.index(s), text.index(s) + len(s)) for s in sentences]
+
+
+def test_one_pass_gives_the_text_vector_and_its_sentence_vectors(real_embedder) -> None:  # type: ignore[no-untyped-def]
+    sentences = [
+        "Engineers work in many fields.",
+        "The BLS reports an average national annual salary of $112,430.",
+        "Companies in healthcare and finance invest in machine learning.",
+    ]
+    whole, parts = real_embedder.embed_spans([PAY], [[(a, b) for _, a, b in spans_of(PAY, sentences)]])
+    # The text's vector is exactly what embed() gives: chunk vectors do not change.
+    np.testing.assert_allclose(whole[0], real_embedder.embed([PAY])[0], atol=1e-5)
+    assert parts[0].shape == (3, 384)
+    np.testing.assert_allclose(np.linalg.norm(parts[0], axis=1), 1.0, atol=1e-5)
+    # Each sentence's vector is about that sentence: a pay question picks the pay sentence.
+    asks = real_embedder.embed(
+        ["What is the salary?", "Do healthcare companies use machine learning?", "Where do engineers work?"]
+    )
+    assert [int(np.argmax(parts[0] @ q)) for q in asks] == [1, 2, 0]
+
+
+def test_a_sentence_the_pass_cannot_place_is_embedded_alone(real_embedder) -> None:  # type: ignore[no-untyped-def]
+    text = "Pay\nThe salary is $112,430."
+    alone = "A sentence that is not in the text."
+    _, parts = embed_with_sentences(real_embedder, [text], [[("The salary is $112,430.", 4, 27), (alone, -1, -1)]])
+    np.testing.assert_allclose(parts[0][1], real_embedder.embed([alone])[0], atol=1e-5)
+    assert parts[0][0] @ real_embedder.embed(["salary"])[0] > 0.3
+
+
+def test_other_embedders_embed_sentences_on_their_own() -> None:
+    fake = HashEmbedder()
+    text = "Pay\nThe salary is $112,430. Hours are long."
+    whole, parts = embed_with_sentences(fake, [text], [spans_of(text, ["The salary is $112,430.", "Hours are long."])])
+    np.testing.assert_allclose(whole[0], fake.embed([text])[0])
+    np.testing.assert_allclose(parts[0], fake.embed(["The salary is $112,430.", "Hours are long."]))
 
 
 def test_model_loads_offline_from_the_packaged_path(real_embedder) -> None:  # type: ignore[no-untyped-def]

@@ -89,12 +89,13 @@ def seed_snapshot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Snapshot
         ("Is being a pilot a good career?", "pilot"),
         ("Is becoming a dentist a good career path?", "dentist"),  # the guide's own heading, another role
         ("What is the job outlook for teachers?", "teachers"),
+        ("Is there much demand for plumbers?", "plumbers"),
         ("How long does it take to become a data scientist?", "data scientist"),
         ("How do I become a software engineer?", "software engineer"),  # shares only "engineer" with the role
     ],
 )
 def test_roles_no_guide_covers_are_found(seed_snapshot: Snapshot, question: str, subject: str) -> None:
-    assert seed_snapshot.roles == ["Machine Learning Engineer"]
+    assert seed_snapshot.roles.names == ["Machine Learning Engineer"]
     assert foreign_subject(question, seed_snapshot.roles, seed_snapshot.stems) == subject
 
 
@@ -119,6 +120,8 @@ def test_roles_no_guide_covers_are_found(seed_snapshot: Snapshot, question: str,
         "Is it a good career for a beginner?",
         "What does a typical day look like?",
         "How do I become an engineer?",
+        "How many years of school and work before I can call myself a machine learning engineer?",
+        "Is it worth it for someone with kids?",
         *[case["question"] for case in DEV if not case["expect_refusal"]],
     ],
 )
@@ -128,7 +131,7 @@ def test_the_guides_own_role_and_generic_words_are_not_foreign(seed_snapshot: Sn
 
 def test_a_role_is_foreign_only_until_a_guide_covers_it(roles_index: Index) -> None:
     snapshot = roles_index.snapshot()
-    assert snapshot.roles == ["Data Scientist", "Registered Nurse", "Web Developer"]
+    assert snapshot.roles.names == ["Data Scientist", "Registered Nurse", "Web Developer"]
     for question in ["What does a nurse earn?", "How do I become a data scientist?", "web developer salary"]:
         assert foreign_subject(question, snapshot.roles, snapshot.stems) is None
     assert foreign_subject("How do I become a dentist?", snapshot.roles, snapshot.stems) == "dentist"

@@ -13,7 +13,7 @@ from langchain_core.retrievers import BaseRetriever
 
 from chatbot.embeddings import HashEmbedder
 from chatbot.indexing import ingest
-from chatbot.retrieval import RRF_K, HybridRetriever, Index, role_aliases
+from chatbot.retrieval import RRF_K, HybridRetriever, Index
 
 pytest_plugins = ["fixtures_index"]
 
@@ -129,7 +129,7 @@ def test_bm25_follows_an_ingest_without_a_new_index_object(tmp_path: Path, hash_
         ingest(knowledge, index.store, hash_embedder, max_bytes=MAX_BYTES)
         sources = {h.row.source for h in index.search("web developer salary", k=20).hits}
         assert "web-developer.html" not in sources
-        assert index.snapshot().roles == ["Data Scientist", "Registered Nurse"]
+        assert index.snapshot().roles.names == ["Data Scientist", "Registered Nurse"]
     finally:
         close(index)
 
@@ -179,12 +179,6 @@ def test_words_far_from_any_guide_word_are_left_alone(seed_hash_index: Index) ->
 )
 def test_role_aliases_expand_to_the_guides_own_words(seed_hash_index: Index, typed: str, expanded: str) -> None:
     assert seed_hash_index.correct(typed, seed_hash_index.snapshot()) == expanded
-
-
-def test_role_aliases() -> None:
-    assert role_aliases("Machine Learning Engineer") == {"machine learning engineer", "mle", "ml engineer"}
-    assert role_aliases("Nurse") == {"nurse"}
-    assert role_aliases("") == set()
 
 
 def test_an_alias_query_finds_the_role_section(seed_hash_index: Index) -> None:

@@ -1,0 +1,119 @@
+"""The roles the guides cover and the short names people use for them, looked up by word n-grams."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from chatbot.text import STOPWORDS, stem, words
+
+
+def role_aliases(role: str) -> set[str]:
+    """Short names people use for a role: 'Machine Learning Engineer' -> 'ml engineer', 'mle'."""
+    parts = words(role)
+    aliases = {" ".join(parts)} if parts else set()
+    if len(parts) >= 2:
+        initials, short = "".join(p[0] for p in parts), "".join(p[0] for p in parts[:-1])
+        # An ordinary word ("me" for Mechanical Engineer) would turn up in every other question.
+        if initials not in STOPWORDS:
+            aliases.add(initials)
+        if short not in STOPWORDS:
+            aliases.add(f"{short} {parts[-1]}")
+    return aliases
+
+
+def singular(word: str) -> str:
+    """A crude singular ('engineers' -> 'engineer'), enough to match role names."""
+    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
+
+
+class Roles:
+    """Role names with their aliases indexed once, so lookups cost the same for 1 role or 20,000."""
+
+    def __init__(self, names: Iterable[str]) -> None:
+        self.names: list[str] = list(dict.fromkeys(n for n in names if n))
+        self._order = {name: i for i, name in enumerate(self.names)}
+        self._alias: dict[tuple[str, ...], list[str]] = {}  # singular alias words -> roles, in order
+        self._expand: dict[tuple[str, ...], tuple[str, ...]] = {}  # short name -> the role's full words
+        self._heads: dict[str, list[str]] = {}  # singular last word -> roles ending in it
+        self._by_stem: dict[str, set[int]] = {}  # stem of an alias word -> roles using it
+        full_names = {tuple(words(n)) for n in self.names}
+        alias_words: set[str] = set()
+        for i, name in enumerate(self.names):
+            full = tuple(words(name))
+            if not full:
+                continue
+            for alias in role_aliases(name):
+                parts = tuple(alias.split())
+                self._alias.setdefault(tuple(singular(w) for w in parts), []).append(name)
+                if parts != full and parts not in full_names:  # first role wins, as in sorted order
+                    self._expand.setdefault(parts, full)
+                alias_words.update(parts)
+                for w in parts:
+                    self._by_stem.setdefault(stem(w), set()).add(i)
+            self._heads.setdefault(singular(full[-1]), []).append(name)
+        self._longest = max((len(k) for k in self._alias), default=0)
+        self.words = frozenset(alias_words)  # every word of every name and short form
+        self.stems = frozenset(self._by_stem)
+
+    @classmethod
+    def of(cls, roles: Roles | Sequence[str]) -> Roles:
+        """Roles as given, or indexed from a list of names."""
+        return roles if isinstance(roles, Roles) else cls(roles)
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def _said(self, text: str) -> list[str]:
+        return [singular(w) for w in words(text)]
+
+    def _by_alias(self, said: list[str]) -> set[str]:
+        found: set[str] = set()
+        for i in range(len(said)):
+            for n in range(1, min(self._longest, len(said) - i) + 1):
+                found.update(self._alias.get(tuple(said[i : i + n]), ()))
+        return found
+
+    def mentioned(self, text: str, by_head_noun: bool = True) -> str | None:
+        """The role a text names, by full name or a short form ('ML engineers' -> 'Machine Learning Engineer')."""
+        said = self._said(text)
+        found = self._by_alias(said)
+        if found:
+            return min(found, key=self._order.__getitem__)
+        if not by_head_noun:
+            return None
+        # "nurses" alone names Registered Nurse when no other role ends in "nurse".
+        heads = {w for w in said if len(w) > 3 and len(self._heads.get(w, ())) == 1}
+        return self._heads[heads.pop()][0] if len(heads) == 1 else None
+
+    def named(self, text: str) -> set[str]:
+        """Every role a text could mean: by a name or short form, or by the last word ('engineers')."""
+        said = self._said(text)
+        return self._by_alias(said) | {r for w in said if len(w) > 3 for r in self._heads.get(w, ())}
+
+    def covers(self, stems: set[str]) -> bool:
+        """True when one role's names use all these stems ('engineer' for Machine Learning Engineer)."""
+        common: set[int] | None = None
+        for s in stems:
+            common = set(self._by_stem.get(s, ())) if common is None else common & self._by_stem.get(s, set())
+            if not common:
+                return False
+        return bool(common)
+
+    def expand(self, said: list[str]) -> list[str]:
+        """Short names written out in the guides' own words: 'ml engineers' -> 'machine learning engineers'."""
+        out: list[str] = []
+        i = 0
+        while i < len(said):
+            for n in range(min(self._longest, len(said) - i), 0, -1):
+                parts = tuple(said[i : i + n])
+                full, plural = self._expand.get(parts), ""
+                if full is None and parts[-1].endswith("s"):
+                    full, plural = self._expand.get((*parts[:-1], parts[-1][:-1])), "s"
+                if full:
+                    out += [*full[:-1], full[-1] + plural]
+                    i += n
+                    break
+            else:
+                out.append(said[i])
+                i += 1
+        return out
