@@ -50,6 +50,8 @@ def index_dir(size: str, approx: bool = False) -> tuple[Path, dict[str, Any]]:
     folder = CACHE / f"index-{size}-{'approx' if approx else 'real'}"
     knowledge = corpus_dir(size)
     key = json.loads((knowledge / ".stamp.json").read_text()) if size != "seed" else {"chunker": CHUNKER_VERSION}
+    if not approx:  # real vectors are rebuilt when the embedder makes them another way
+        key = {**key, "embedder": make_embedder().name}
     done = folder / "bench-build.json"
     if done.is_file() and json.loads(done.read_text()).get("key") == key:
         return folder, json.loads(done.read_text())
