@@ -109,26 +109,24 @@ class SentenceTransformerEmbedder:
             return np.zeros((0, self.dimension), dtype=np.float32), []
         model = self._load()
         outputs = model.encode(texts, batch_size=self.batch_size, output_value=None)
+        all_offsets = model.tokenizer(
+            texts, return_offsets_mapping=True, truncation=True, max_length=model.max_seq_length
+        )["offset_mapping"]
+        import torch
+
         whole, parts = [], []
-        for text, wanted, out in zip(texts, spans, outputs, strict=True):
-            tokens = out["token_embeddings"][out["attention_mask"].bool()].float().numpy()
-            offsets = model.tokenizer(
-                text, return_offsets_mapping=True, truncation=True, max_length=model.max_seq_length
-            )["offset_mapping"]
-            starts = np.array([a for a, b in offsets])
-            ends = np.array([b for a, b in offsets])
-            # [CLS] and [SEP] have empty offsets; a tokenizer that disagrees with the model gives no spans.
-            real = (ends > starts) if len(offsets) == len(tokens) else np.zeros(len(tokens), dtype=bool)
-            starts, ends = (starts, ends) if len(offsets) == len(tokens) else (np.zeros(len(tokens)),) * 2
-            vector = out["sentence_embedding"].float().numpy()
-            whole.append(vector / (np.linalg.norm(vector) or 1.0))
-            rows = np.zeros((len(wanted), tokens.shape[1]), dtype=np.float32)
-            for i, (a, b) in enumerate(wanted):
-                inside = real & (starts >= a) & (ends <= b)
-                if inside.any():
-                    mean = tokens[inside].mean(axis=0)
-                    rows[i] = mean / (np.linalg.norm(mean) or 1.0)
-            parts.append(rows)
+        for wanted, out, offsets in zip(spans, outputs, all_offsets, strict=True):
+            tokens = out["token_embeddings"][out["attention_mask"].bool()].float()
+            bounds = torch.tensor(wanted, dtype=torch.long).reshape(-1, 2)
+            inside = torch.zeros((len(bounds), len(tokens)), dtype=torch.bool)
+            if len(offsets) == len(tokens):  # else the tokenizer disagrees with the model: no spans
+                at = torch.tensor(offsets, dtype=torch.long)
+                real = at[:, 1] > at[:, 0]  # [CLS] and [SEP] have empty offsets
+                inside = real & (at[:, 0] >= bounds[:, :1]) & (at[:, 1] <= bounds[:, 1:])
+            # Torch, not numpy, for the product: numpy's BLAS threads would fight torch's for the two cores.
+            sums = inside.float() @ tokens
+            parts.append(torch.nn.functional.normalize(sums, dim=1).numpy())
+            whole.append(torch.nn.functional.normalize(out["sentence_embedding"].float(), dim=0).numpy())
         return np.asarray(whole, dtype=np.float32), parts
 
     @property

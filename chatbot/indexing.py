@@ -185,7 +185,9 @@ def _run(
     vectors = _reused_vectors(store, old, [reusable[h] for h in {c.content_hash for c in to_write} if h in reusable])
     vectors_by_hash = {old.chunks[i].hash: v for i, v in vectors.items()}
     # One model pass per chunk gives its vector and its sentences' vectors (for composing answers).
-    need_text = sorted(set(need_embedding) | set(need_sentences))
+    # (A vector the old collection should have held but did not is computed again, too.)
+    missing = {c.content_hash for c in to_write if c.content_hash not in vectors_by_hash}
+    need_text = sorted(missing | set(need_sentences))
     sentences = {h: sentence_spans(by_hash[h].text, by_hash[h].embed_text) for h in need_sentences}
     sentence_rows = []
     for start in range(0, len(need_text), BATCH):
@@ -196,7 +198,7 @@ def _run(
         for h, vector, rows_of in zip(batch_hashes, whole, parts, strict=True):
             vectors_by_hash.setdefault(h, vector)  # a reused vector stays: it is the one Chroma holds
             spans = sentences.get(h, [])
-            sentence_rows += [(h, i, s, v) for i, ((s, _, _), v) in enumerate(zip(spans, rows_of, strict=True))]
+            sentence_rows += [(h, i, s, v) for i, ((s, *_), v) in enumerate(zip(spans, rows_of, strict=True))]
         if progress:
             progress(min(start + BATCH, len(need_text)), len(need_text), "chunks")
     report.sentences_embedded = len(sentence_rows)

@@ -210,6 +210,24 @@ def test_renaming_a_guide_moves_its_chunks_without_embedding(
         np.testing.assert_array_equal(np.asarray(vector), vector_by_hash[state.chunks[row_id].hash])
 
 
+def test_a_moved_chunk_whose_vector_was_lost_is_embedded_again(
+    knowledge: Path, store: Store, hash_embedder: HashEmbedder
+) -> None:
+    copy_guides(knowledge, "data-scientist.md")
+    run(knowledge, store, hash_embedder)
+    state = store.record.state()
+    lost = next(iter(state.chunks.values()))
+    store.collection(state.collection).delete(ids=[lost.id])  # say a disk error ate it
+
+    (knowledge / "science").mkdir()
+    (knowledge / "data-scientist.md").rename(knowledge / "science" / "ds-guide.md")
+    report = run(knowledge, store, hash_embedder)
+    assert report.errors == [] and report.embedded == 0  # nothing was expected to need the model...
+    rows = assert_consistent(store)  # ...but the lost vector was computed again rather than crash the ingest
+    again = next(c for c in store.record.state().chunks.values() if c.hash == lost.hash)
+    assert again.id in rows
+
+
 def test_a_broken_edit_keeps_the_indexed_chunks(knowledge: Path, store: Store, hash_embedder: HashEmbedder) -> None:
     copy_guides(knowledge, "seed", "data-scientist.md")
     first = run(knowledge, store, hash_embedder)
