@@ -35,11 +35,11 @@ from chatbot.store import Store
 
 # (file, function) -> label, for the one profiled pass per size; cumulative times, so rows overlap.
 HOTSPOTS = {
-    ("retrieval.py", "correct"): "Index.correct (typo fix + role-alias rewrite)",
-    ("conversation.py", "mentioned_role"): "conversation.mentioned_role (all calls)",
+    ("retrieval.py", "correct"): "Index.correct (typo fix + role short names)",
+    ("roles.py", "mentioned"): "Roles.mentioned (all calls)",
+    ("roles.py", "named"): "Roles.named",
     ("gate.py", "foreign_subject"): "gate.foreign_subject",
     ("answer.py", "compose"): "answer.compose",
-    ("retrieval.py", "role_aliases"): "retrieval.role_aliases (all calls)",
     ("embeddings.py", "embed"): "query embedding (model)",
     ("retrieval.py", "_dense"): "dense search (Chroma)",
     ("retrieval.py", "_bm25"): "BM25",

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 from typing import Any
+
+BENCH_DIR = Path(__file__).resolve().parent
 
 TARGETS = {
     "ingest_ratio": 0.9,
@@ -118,8 +121,8 @@ def answer_section(entry: dict[str, Any], targets: list[list[Any]]) -> str:
         table(["index", "disk MB", "MB / 1k chunks", "of which Chroma", "of which record (SQLite)", "open s",
                "RSS +MB", "build s", "texts through model", "refused", "dev hit@k", "gen hit@k"], size_rows),
         "Where the time goes: one extra pass per index under cProfile, cumulative ms per answer (the profiler "
-        "inflates Python-heavy code, so compare rows within a column; rows overlap, e.g. `role_aliases` is called "
-        "from `correct`, `mentioned_role` and `compose`).",
+        "inflates Python-heavy code, so compare rows within a column; rows overlap, e.g. `Roles.mentioned` is "
+        "called from the rewrite and from `foreign_subject`).",
         profile_table(sizes),
         probe_line(entry["result"].get("query_embedding_threads")),
         "`approx vectors`: built with `bench/approx.py` (real MiniLM vectors of role- and number-neutral template "
@@ -234,19 +237,18 @@ def findings(results: dict[str, dict[str, Any]]) -> list[str]:
         for s in answer["sizes"]:
             steps = s["steps_p50_ms"]
             prof = s.get("profile_ms_per_answer", {})
-            roles = sum(prof.get(k, 0.0) for k in ("Index.correct (typo fix + role-alias rewrite)",
-                                                   "conversation.mentioned_role (all calls)", "gate.foreign_subject"))
-            share = roles / prof["answer (profiled wall)"] if prof.get("answer (profiled wall)") else 0.0
+            correct = prof.get("Index.correct (typo fix + role short names)", 0.0)
             out.append(
                 f"- **Answer at {s['label']}** ({s['guides']:,} guides/roles): p50 {s['p50_ms']:.0f} ms, of which "
                 f"the query model call {steps['model_ms']:.0f} ms, dense {steps['dense_ms']:.0f} ms, "
-                f"BM25 {steps['bm25_ms']:.1f} ms, compose {steps['compose_ms']:.0f} ms; role-name scans: {share:.0%} "
-                "of the profiled time."
+                f"BM25 {steps['bm25_ms']:.1f} ms, compose {steps['compose_ms']:.0f} ms; typo correction and role "
+                f"short names {correct:.1f} ms (profiled)."
             )
-        out.append("  Role-name scans are `Index.correct` (a `re.sub` per alias of every role, recompiled each time), "
-                   "`conversation.mentioned_role` (called per role by `chain._about_named_roles`) and "
-                   "`gate.foreign_subject` (aliases of every role): each runs over all roles on every question, so "
-                   "their cost grows with the number of guides, while Chroma and BM25 stay in the milliseconds.")
+        out.append("  Role names and their short forms are looked up in tables built once per index version "
+                   "(`chatbot/roles.py`), and typo correction compares an unknown word only with guide words of the "
+                   "same first letter and similar length, so the per-question work no longer grows with the number "
+                   "of guides; what grows is Chroma's search, BM25 and the one-time open of a new index version "
+                   "(`open s` below).")
         big = next((s for s in answer["sizes"] if s["label"].startswith("100k")), None)
         if big and ingest:
             hours = big["chunks"] / ingest["ingest_chunks_per_s"]["median"] / 3600
@@ -294,5 +296,6 @@ def render(results: dict[str, dict[str, Any]], m: dict[str, Any]) -> str:
         table(["target", "bound", "measured", "verdict"], targets),
         "## What dominates",
         "\n".join(findings(results)),
+        (BENCH_DIR / "history.md").read_text(encoding="utf-8").strip(),
     ]
     return "\n\n".join(head + sections) + "\n"
