@@ -104,7 +104,12 @@ _ANSWER_TYPES = [
         re.compile(r"\$\s?\d|\bper hour\b|\bsalary\b", re.I),
     ),
     (
-        re.compile(r"\bhow (many|much|fast)\b|\b(growth|growing|grow|rate|openings|demand|outlook|percent)\b", re.I),
+        # "How many years" asks for a duration (above), not for any number.
+        re.compile(
+            r"\bhow (many|much|fast)\b(?! (years|months|weeks)\b)|\b(growth|growing|grow|rate|openings|demand|"
+            r"outlook|percent)\b",
+            re.I,
+        ),
         re.compile(r"\d"),
     ),
 ]

@@ -224,3 +224,15 @@ def test_a_list_split_across_chunks_is_read_whole(seed: Index, seed_chain: Any) 
     assert len(items) == len(set(items)) == 10
     assert len({s.section for s in answer.sources}) == 1
     check_citations(answer, {r.id: r for r in seed.snapshot().rows})
+
+
+def test_how_many_years_wants_durations_not_any_number() -> None:
+    training = row(3, "Training takes about three years. Most bakers start at 16.", "How long does it take?")
+    outlook = row(4, "About 12,000 people finish baker training every spring.", "What is the outlook?")
+    ROWS.update(training=training, outlook=outlook)
+    try:
+        text, _ = run("How many years of training does a baker need?", "training", "outlook")
+    finally:
+        del ROWS["training"], ROWS["outlook"]
+    assert "three years" in text
+    assert "12,000" not in text
