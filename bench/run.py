@@ -21,14 +21,14 @@ from report import render
 RESULTS = CACHE / "results"
 FULL = {
     "ingest": ["--size", "1k", "--runs", "5"],
-    "answer": ["--sizes", "seed,1k,1k:approx,10k:approx,100k:approx", "--runs", "5", "--questions", "20"],
+    "answer": ["--sizes", "seed,1k,10k,100k", "--runs", "5", "--questions", "20"],
     "peer": ["--sets", "seed,1k", "--runs", "5"],
     "memory": ["--questions", "1000"],
     "coldstart": ["--runs", "5"],
 }
 QUICK = {
     "ingest": ["--size", "100", "--runs", "5"],
-    "answer": ["--sizes", "seed,1k,1k:approx", "--runs", "5", "--questions", "20"],
+    "answer": ["--sizes", "seed,1k", "--runs", "5", "--questions", "20"],
     "peer": ["--sets", "seed", "--runs", "5"],
     "memory": ["--questions", "200"],
     "coldstart": ["--runs", "3"],
