@@ -154,9 +154,9 @@ def probe_line(probe: dict[str, Any] | None) -> str:
             for load, v in probe.items()]
     threads = sorted(probe["as is"], reverse=True)
     return "\n\n".join([
-        "Query embedding alone (`embedder.embed([question])`), torch intra-op threads as the app runs them vs one "
-        "thread, alternating per question, on the machine as it was and with one busy-looping process per core "
-        "(like a test run next door); p50 / p95 ms:",
+        "Query embedding alone (`embedder.embed([question])`), torch's default intra-op threads vs one thread "
+        "(what the app uses: `CAREERBOT_QUERY_THREADS=1`), alternating per question, on the machine as it was and "
+        "with one busy-looping process per core (like a test run next door); p50 / p95 ms:",
         table(["machine", *[t.replace("threads_", "") + " thread(s)" for t in threads]], rows),
     ])
 
@@ -257,19 +257,20 @@ def findings(results: dict[str, dict[str, Any]]) -> list[str]:
                    "(`open s` below).")
         big = next((s for s in answer["sizes"] if s["label"].startswith("100k")), None)
         if big:
-            out.append(f"- **100k index build** ({big['label']}): {big['build']['build_seconds'] / 60:.0f} min for "
+            kind = "template-approximated vectors" if "approx" in big["label"] else "the real ingest"
+            out.append(f"- **100k index build** ({kind}): {big['build']['build_seconds'] / 60:.0f} min for "
                        f"{big['chunks']:,} chunks, {big['disk_mb'] / 1000:.1f} GB on disk.")
         if "cores busy" in probe:
             quiet, busy = probe["as is"], probe["cores busy"]
             default = next(k for k in quiet if k != "threads_1")
             out.append(
-                f"- **Query embedding under CPU contention**: with every core busy, the app's default torch threads "
+                f"- **Query embedding under CPU contention**: with every core busy, torch's default threads "
                 f"({default.replace('threads_', '')}) give p50 {busy[default]['p50_ms']:.0f} ms / p95 "
                 f"{busy[default]['p95_ms']:.0f} ms per query vs {busy['threads_1']['p50_ms']:.0f} / "
-                f"{busy['threads_1']['p95_ms']:.0f} ms with one thread; on the machine as it was: "
+                f"{busy['threads_1']['p95_ms']:.0f} ms with one thread (the app's setting); on the machine as it was: "
                 f"{quiet[default]['p50_ms']:.0f} / {quiet[default]['p95_ms']:.0f} vs "
-                f"{quiet['threads_1']['p50_ms']:.0f} / {quiet['threads_1']['p95_ms']:.0f} ms. This is why the "
-                "seed-guide p50 swings with the load."
+                f"{quiet['threads_1']['p50_ms']:.0f} / {quiet['threads_1']['p95_ms']:.0f} ms: one thread gives up "
+                "a few ms on an idle machine to avoid the p95 spikes of a busy one."
             )
     return out
 
