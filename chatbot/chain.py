@@ -109,9 +109,8 @@ def _compose(index: Index, state: dict[str, Any], min_evidence: float, llm: Any)
             if not sentences.get(hit.row.hash):
                 # An ingest in another process switched versions and dropped this chunk's sentence vectors
                 # after our snapshot was taken: embed them now rather than answer without the chunk.
-                embed_text = f"{hit.row.metadata.get('heading', '')}\n{hit.row.text}"
-                spans = sentence_spans(hit.row.text, embed_text)
-                _, parts = embed_with_sentences(index.embedder, [embed_text], [spans])
+                spans = sentence_spans(hit.row.text, hit.row.embed_text)
+                _, parts = embed_with_sentences(index.embedder, [hit.row.embed_text], [spans])
                 sentences[hit.row.hash] = [(s, v) for (s, _, _), v in zip(spans, parts[0], strict=True)]
         evidence = max((float(v @ search.vector) for h in hits for _, v in sentences[h.row.hash]), default=0.0)
         answer.timings["evidence"] = round(evidence, 4)

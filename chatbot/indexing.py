@@ -124,7 +124,7 @@ def _run(
                 kept = [c for c in old.chunks.values() if c.source == source]
                 rows += kept
                 if rebuild:  # a fresh collection needs these rows too: embed them again from the record
-                    fresh += [Chunk(c.id, c.text, f"{c.metadata['heading']}\n{c.text}", c.metadata) for c in kept]
+                    fresh += [Chunk(c.id, c.text, c.embed_text, c.metadata) for c in kept]
             continue
         if before and not rebuild and before.sha256 == guide.sha256 and before.chunker == CHUNKER_VERSION:
             guides.append(before)

@@ -136,7 +136,7 @@ class Index:
         rows = list(state.chunks.values())
         import bm25s
 
-        tokens = [content_stems(_bm25_text(r)) or ["\x00"] for r in rows]
+        tokens = [content_stems(r.embed_text) or ["\x00"] for r in rows]
         bm25 = bm25s.BM25()
         bm25.index(tokens, show_progress=False)
         frequency: dict[str, int] = {}
@@ -146,7 +146,7 @@ class Index:
         # A term in over half the chunks (the role's own name in a one-role corpus) ranks nothing.
         common = frozenset(t for t, n in frequency.items() if len(rows) >= 4 and n > len(rows) / 2)
         roles = Roles(sorted({g.role for g in state.guides.values() if g.role}))
-        vocabulary = frozenset(w for r in rows for w in words(_bm25_text(r)) if w not in STOPWORDS) | roles.words
+        vocabulary = frozenset(w for r in rows for w in words(r.embed_text) if w not in STOPWORDS) | roles.words
         return Snapshot(
             state.version,
             state.collection,
@@ -228,10 +228,6 @@ class Index:
         scores = snapshot.bm25.get_scores(tokens)
         top = np.argsort(-scores)[:depth]
         return [(snapshot.rows[i].id, float(scores[i])) for i in top if scores[i] > 0]
-
-
-def _bm25_text(row: ChunkRow) -> str:
-    return f"{row.metadata.get('heading', '')}\n{row.text}"
 
 
 def _ms(since: float) -> float:

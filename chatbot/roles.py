@@ -60,9 +60,6 @@ class Roles:
         """Roles as given, or indexed from a list of names."""
         return roles if isinstance(roles, Roles) else cls(roles)
 
-    def __len__(self) -> int:
-        return len(self.names)
-
     def _said(self, text: str) -> list[str]:
         return [singular(w) for w in words(text)]
 

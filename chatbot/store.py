@@ -52,6 +52,11 @@ class ChunkRow:
     text: str
     metadata: dict[str, Any]
 
+    @property
+    def embed_text(self) -> str:
+        """Heading trail plus text: what was embedded for this chunk (as `chunking.chunk_guide` builds it)."""
+        return f"{self.metadata.get('heading', '')}\n{self.text}"
+
 
 @dataclass(frozen=True)
 class GuideRow:
