@@ -23,9 +23,9 @@ run: install
 ingest: install
 	$(PY) ingest.py
 
-## test: install, then every test (unit, real model, real Chroma, real browser)
+## test: install, provide a Chromium (CAREERBOT_CHROMIUM, /usr/bin/chromium, Playwright's, else apt-get install chromium), then every test
 test: install
-	$(PY) -m pytest
+	@CAREERBOT_CHROMIUM="$$($(PY) scripts/browser.py)" || exit 1; export CAREERBOT_CHROMIUM; $(PY) -m pytest
 
 ## eval-llm: score eval/dev.jsonl extractive vs a local GGUF via llama-cpp-python (GGUF=path; builds it, not in test)
 eval-llm: install

@@ -19,7 +19,6 @@ from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
-CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -138,9 +137,24 @@ def running_app(
         server.stop()
 
 
+def chromium_path() -> Path:
+    """The browser `make test` provided (scripts/browser.py), or a clear failure naming the command to run."""
+    import pytest
+
+    from scripts.browser import BrowserError, find_browser
+
+    try:
+        found = find_browser()
+    except BrowserError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    if found is None:
+        pytest.fail("no Chromium for the browser tests: run `make test` (it installs one)", pytrace=False)
+    return found
+
+
 def launch_chromium(playwright: Any) -> Any:
-    """Debian's chromium, headless, with no background traffic of its own."""
-    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    """A headless Chromium (Debian's unless configured) with no background traffic of its own."""
+    return playwright.chromium.launch(executable_path=str(chromium_path()), args=CHROMIUM_ARGS)
 
 
 def is_local(url: str) -> bool:
