@@ -1,22 +1,26 @@
-"""One frozen settings object, read from CAREERBOT_* environment variables and an optional .env."""
+"""One frozen settings object, read by pydantic-settings from CAREERBOT_* variables and an optional .env."""
 
 from __future__ import annotations
 
-import dataclasses
-import os
-from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from chatbot.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parent.parent
 PREFIX = "CAREERBOT_"
+ENV_FILE = ROOT / ".env"  # the one .env settings read; the app blocks it from every file route
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(BaseSettings):
     """Everything configurable, with defaults that work from a fresh clone."""
+
+    # The .env file is read only by from_env, so Settings(...) in code and tests means exactly what it says.
+    model_config = SettingsConfigDict(env_prefix=PREFIX, env_file=None, env_ignore_empty=True, extra="ignore",
+                                      frozen=True)
 
     knowledge_dir: Path = ROOT / "knowledge"
     index_dir: Path = ROOT / ".index"
@@ -36,43 +40,36 @@ class Settings:
     top_k: int = 4
     query_threads: int = 1  # torch threads when answering (an ingest from ingest.py uses them all)
 
+    @field_validator("knowledge_dir", "index_dir", mode="after")
+    @classmethod
+    def _expand_home(cls, path: Path) -> Path:
+        return path.expanduser()
+
     @property
     def max_guide_bytes(self) -> int:
         """The size cap for one guide file, in bytes."""
         return int(self.max_guide_mb * 1024 * 1024)
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None, env_file: Path | None = ROOT / ".env") -> Settings:
-        """Build settings from `.env` (if present), overridden by the process environment."""
-        values: dict[str, str] = {}
-        if env_file is not None and env_file.is_file():
-            from dotenv import dotenv_values
+    def from_env(cls, env_file: Path | None = ENV_FILE) -> Settings:
+        """Settings from the process environment, falling back to `env_file` (if present), then the defaults."""
+        try:
+            return cls(_env_file=env_file)  # type: ignore[call-arg]
+        except ValidationError as exc:
+            raise ConfigError(_describe(cls, exc)) from None
 
-            values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
-        values.update(os.environ if environ is None else environ)
-        kwargs: dict[str, object] = {}
-        for field in dataclasses.fields(cls):
-            raw = values.get(PREFIX + field.name.upper())
-            if raw is None or raw == "":
-                continue
-            kwargs[field.name] = _convert(field.name, field.type, raw)
-        return cls(**kwargs)  # type: ignore[arg-type]
-
-    def replace(self, **changes: object) -> Settings:
-        """A copy with some fields changed."""
-        return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with some fields changed, checked like values from the environment."""
+        try:
+            return type(self).model_validate({**self.model_dump(), **changes})
+        except ValidationError as exc:
+            raise ConfigError(_describe(type(self), exc)) from None
 
 
-def _convert(name: str, kind: object, raw: str) -> object:
-    try:
-        match kind:
-            case "Path":
-                return Path(raw).expanduser()
-            case "int":
-                return int(raw)
-            case "float":
-                return float(raw)
-            case _:
-                return raw
-    except ValueError:
-        raise ConfigError(f"{PREFIX}{name.upper()}={raw!r} is not a valid {kind}") from None
+def _describe(cls: type[Settings], exc: ValidationError) -> str:
+    """One line naming the variable, the value and the type it should have."""
+    error = exc.errors()[0]
+    name = str(error["loc"][0]) if error["loc"] else "?"
+    field = cls.model_fields.get(name)
+    kind = getattr(field.annotation, "__name__", str(field.annotation)) if field else "value"
+    return f"{PREFIX}{name.upper()}={error.get('input')!r} is not a valid {kind}"

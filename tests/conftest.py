@@ -12,7 +12,9 @@ import pytest
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
-os.environ.pop("CAREERBOT_LLM", None)
+# A developer's own CAREERBOT_* settings must not change what the tests see (CAREERBOT_CHROMIUM is not a setting).
+for _name in [n for n in os.environ if n.startswith("CAREERBOT_") and n != "CAREERBOT_CHROMIUM"]:
+    del os.environ[_name]
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
