@@ -1,0 +1,100 @@
+"""The role catalog: the role a guide's title names, aliases from the O*NET lexicon, job lookup."""
+
+import importlib.util
+
+import pytest
+
+from chatbot import catalog
+from chatbot.catalog import DOCUMENT_WORDS, FILLER_WORDS, aliases, is_occupation, name_role, occupation_in
+from tests.helpers import ROOT
+
+
+@pytest.mark.parametrize(
+    ("title", "heading", "role"),
+    [
+        ("How to Become a UX Designer in 2023: In-depth Guide", "", "UX Designer"),
+        ("5. Data Scientist", "", "Data Scientist"),
+        ("6. DevOps Engineer", "", "DevOps Engineer"),
+        ("Machine Learning Engineer: A Highly Demanded Career Path", "", "Machine Learning Engineer"),
+        ("How To Become An AI Engineer Without A Degree", "", "AI Engineer"),
+        ("How To Become An Ai Engineer Without A Degree: A Step-By-Step Guide", "", "AI Engineer"),
+        ("Lifeguard | Explore careers", "", "Lifeguard"),
+        ("Registered Nurse Career Guide", "", "Registered Nurse"),
+        ("Machine Learning Engineer Guide", "", "Machine Learning Engineer"),
+        ("User Experience Designer Handbook", "", "UX Designer"),
+        ("How to become an ML Engineer", "", "Machine Learning Engineer"),
+        ("Becoming an RN", "", "Registered Nurse"),
+        ("Construction electrician: trade profile", "", "Construction Electrician"),
+        ("Welcome", "How to become a Prompt Engineer", "Prompt Engineer"),
+        ("What we do", "", "What we do"),
+    ],
+)
+def test_name_role_is_the_job_a_reader_names(title: str, heading: str, role: str) -> None:
+    assert name_role(title, heading) == role
+
+
+def test_two_titles_for_one_job_give_one_role() -> None:
+    assert name_role("Machine Learning Engineer: A Highly Demanded Career Path") == name_role(
+        "How to become an ML engineer in 2024"
+    )
+    assert name_role("User Experience Designer") == name_role("How to Become a UX Designer") == "UX Designer"
+
+
+@pytest.mark.parametrize(
+    ("title", "role"),
+    [("Registered Nurse Career Guide", "Registered Nurse"), ("Tour Guide", "Tour Guide")],
+)
+def test_document_words_name_no_job_alone(title: str, role: str) -> None:
+    assert "guide" in DOCUMENT_WORDS
+    assert name_role(title) == role
+
+
+@pytest.mark.parametrize(
+    ("title", "role"),
+    [("How To Become Engineer", "Engineer"), ("The Complete Designer", "Designer"),
+     ("Prompt Engineer", "Prompt Engineer")],
+)
+def test_filler_words_are_not_part_of_a_job(title: str, role: str) -> None:
+    assert {"become", "complete"} <= FILLER_WORDS and "prompt" not in FILLER_WORDS
+    assert name_role(title) == role
+
+
+def test_aliases_come_from_the_lexicon() -> None:
+    assert "User Experience Designer" in aliases("UX Designer")
+    assert "RN" in aliases("Registered Nurse")
+    assert "Artificial Intelligence Engineer" in aliases("AI Engineer")
+    assert "devops" in aliases("DevOps Engineer")
+    # One O*NET code groups different jobs: Data Analyst is not another name for Data Scientist.
+    assert not any("analyst" in a.lower() for a in aliases("Data Scientist"))
+    assert "data" not in aliases("Data Scientist") and "machine" not in aliases("Machine Learning Engineer")
+
+
+def test_given_aliases_come_first_and_the_role_itself_is_not_an_alias() -> None:
+    assert aliases("Registered Nurse", ("staff nurse", " ")) == ("staff nurse", "RN")
+    assert "UX Designer" not in aliases("UX Designer")
+
+
+def test_occupation_lookup() -> None:
+    assert is_occupation("dentist") and is_occupation("Registered Nurses") and is_occupation("RN")
+    assert not is_occupation("do") and not is_occupation("salary")
+    assert occupation_in("How do I become a dentist?") == "Dentist"
+    assert occupation_in("What is the weather like today?") is None
+
+
+def test_lexicon_is_read_once_on_first_use() -> None:
+    assert catalog.lexicon() is catalog.lexicon()
+    assert len(catalog.lexicon().titles) > 50_000
+
+
+def test_build_script_splits_short_forms() -> None:
+    spec = importlib.util.spec_from_file_location("build_titles", ROOT / "scripts" / "build_titles.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.split_title("User Experience Designer (UX Designer)", "UX Designer") == (
+        "User Experience Designer", "UX Designer")
+    assert module.split_title("CEO (Chief Executive Officer)", "CEO") == ("Chief Executive Officer", "CEO")
+    assert module.split_title("Licensed Mental Health Counselor (LMHC)", "") == (
+        "Licensed Mental Health Counselor", "LMHC")
+    assert module.split_title("Singer (Burning)", "") == ("Singer (Burning)", "")
+    assert module.split_title("Data Scientist", "") == ("Data Scientist", "")
