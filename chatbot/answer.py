@@ -42,6 +42,12 @@ class Retrieved:
     bm25: float
 
 
+def retrieved_of(hit: Hit) -> Retrieved:
+    """A hit as the Answer reports it."""
+    return Retrieved(hit.row.id, hit.row.source, str(hit.row.metadata.get("section", "")), hit.row.text,
+                     round(hit.score, 4), round(hit.dense, 4), round(hit.lexical, 4))
+
+
 @dataclass
 class Answer:
     """The result of one question: text, cited sources, what was retrieved, and how long it took."""
@@ -50,6 +56,7 @@ class Answer:
     text: str = ""
     sources: list[Source] = field(default_factory=list)
     retrieved: list[Retrieved] = field(default_factory=list)
+    read: list[Retrieved] = field(default_factory=list)  # what the answer was built from: hits used + continuations
     refused: bool = False
     reason: str = ""
     rewritten_query: str = ""

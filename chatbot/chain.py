@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 from collections.abc import Iterator, Sequence
@@ -9,17 +10,26 @@ from typing import Any
 
 from langchain_core.runnables import Runnable, RunnableGenerator, RunnableLambda
 
-from chatbot.answer import Answer, AnswerChunk, Retrieved, Source, compose
+from chatbot.answer import Answer, AnswerChunk, Source, compose, retrieved_of
 from chatbot.chunking import sentence_spans
 from chatbot.conversation import Turn, rewrite
 from chatbot.embeddings import embed_with_sentences
 from chatbot.gate import MIN_EVIDENCE, foreign_subject, is_injection, suggestions
-from chatbot.generation import check, cited_numbers, condense_messages, messages, sentences_as_they_stream, stream_text
+from chatbot.generation import (
+    adds_numbers,
+    check,
+    cited_numbers,
+    condense_messages,
+    messages,
+    sentences_as_they_stream,
+    stream_text,
+)
 from chatbot.retrieval import Hit, Index, Search, Snapshot
 from chatbot.text import normalize
 
 NOT_COVERED = "My guides don't cover that, so I can't answer it reliably."
 RULES = "I can only answer career questions from my guides, and I don't change or reveal my instructions."
+log = logging.getLogger(__name__)
 
 
 def build_chain(
@@ -70,18 +80,7 @@ def build_chain(
         search = index.search(state["query"], top_k)
         answer.timings.update(search.timings)
         answer.timings["retrieve_ms"] = round((time.perf_counter() - started) * 1000, 2)
-        answer.retrieved = [
-            Retrieved(
-                h.row.id,
-                h.row.source,
-                str(h.row.metadata.get("section", "")),
-                h.row.text,
-                round(h.score, 4),
-                round(h.dense, 4),
-                round(h.lexical, 4),
-            )
-            for h in search.hits
-        ]
+        answer.retrieved = [retrieved_of(h) for h in search.hits]
         state["search"] = search
         return state
 
@@ -119,6 +118,7 @@ def _compose(index: Index, state: dict[str, Any], min_evidence: float, llm: Any)
             answer.refused, answer.reason = True, "not_covered"
         else:
             answer.text, answer.sources = compose(search.query, hits, search.vector, sentences, snapshot.roles)
+            answer.read = [retrieved_of(h) for h in hits]  # an LLM gets exactly these as its sources too
             if not answer.sources:
                 answer.refused, answer.reason = True, "not_covered"
             elif llm is not None:
@@ -142,13 +142,15 @@ def _generate(llm: Any, state: dict[str, Any], hits: list[Hit]) -> Iterator[Answ
     answer: Answer = state["answer"]
     extractive_text, extractive_sources = answer.text, answer.sources
     started = time.perf_counter()
-    shown, why = "", ""
+    shown, why, rejected = "", "", False
     try:
         pieces = stream_text(llm, messages(state["query"] or state["question"], hits))
         for sentence, last in sentences_as_they_stream(pieces):
             verdict = check(shown + sentence, state["question"], hits, final=last)
-            if not verdict:
-                why = f"The generated answer was not shown because {verdict.reason}."
+            if verdict.problem is not None:
+                # The user is told what went wrong, never the rejected text; maintainers find it in the log.
+                log.warning("generated answer rejected: %s (%s)", verdict.problem.name, verdict.detail or "-")
+                why, rejected = f"The generated answer was not shown: {verdict.problem.value}.", True
                 break
             shown += sentence
             if sentence:
@@ -158,9 +160,9 @@ def _generate(llm: Any, state: dict[str, Any], hits: list[Hit]) -> Iterator[Answ
     answer.timings["generate_ms"] = round((time.perf_counter() - started) * 1000, 2)
     answer.timings["total_ms"] = round((time.perf_counter() - state["started"]) * 1000, 2)
     if why:
-        note = why if why.startswith("The generated") else f"{why} Here is the answer from the guides:\n\n"
         answer.fallback = why
-        answer.text = extractive_text if why.startswith("The generated") else note + extractive_text
+        # A rejected answer is replaced silently (the Sources panel says why); a backend failure is said up front.
+        answer.text = extractive_text if rejected else f"{why} Here is the answer from the guides:\n\n{extractive_text}"
         answer.sources = extractive_sources
         yield AnswerChunk(answer.text, replace=True)
     else:
@@ -199,8 +201,11 @@ def _condense_with_llm(llm: Any, question: str, history: Sequence[Turn]) -> str:
     except Exception:  # the deterministic rewrite stands in
         return ""
     text = reply.content if isinstance(reply.content, str) else ""
-    line = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
-    return normalize(line)[:300]
+    line = normalize(next((ln.strip() for ln in text.splitlines() if ln.strip()), ""))[:300]
+    if adds_numbers(line, " ".join([question, *(t["content"] for t in history)])):
+        log.warning("condensed question rejected: it adds numbers (%s)", line[:200])
+        return ""
+    return line
 
 
 def _snippet(text: str, limit: int = 300) -> str:

@@ -81,7 +81,10 @@ def score_case(case: Case, answer: Answer, seconds: float) -> dict[str, Any]:
         hit1 = bool(retrieved) and any(contains(retrieved[0], p) for p in case.expect_context)
         hitk = any(contains(t, p) for t in retrieved for p in case.expect_context)
     groups = [any(contains(answer.text, alt) for alt in group) for group in case.expect_facts]
-    grounded = numbers(case.question) | {n for r in answer.retrieved for n in numbers(f"{r.section} {r.text}")}
+    # Exactly what the answer was built from: the chunks it read (and, for a refusal, the headings it offers).
+    # Grounding on more would hide an invented number; on less, count a copied one as invented.
+    shown = [f"{r.section} {r.text}" for r in answer.read] + answer.suggestions
+    grounded = numbers(case.question) | {n for text in shown for n in numbers(text)}
     unsupported = sorted(numbers(answer.text) - grounded)
     return {
         "id": case.id,

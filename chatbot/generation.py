@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any
 
 from chatbot.evaluation import numbers
@@ -25,14 +26,23 @@ _CITATION = re.compile(r"\[(\d+)\]")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n")
 
 
+class Problem(Enum):
+    """Why a generated answer may not be shown; the value is what a user reads, so it never quotes the answer."""
+
+    INVENTED_FIGURE = "the generated answer quoted a figure that is not in the guides"
+    UNKNOWN_SOURCE = "the generated answer cited a source that does not exist"
+    NO_CITATION = "the generated answer cited no source"
+
+
 @dataclass(frozen=True)
 class Grounding:
-    """Why an answer may not be shown, or an empty reason when it may."""
+    """The verdict on an answer: no problem, or a problem with its detail (for the server log only)."""
 
-    reason: str = ""
+    problem: Problem | None = None
+    detail: str = ""
 
     def __bool__(self) -> bool:
-        return not self.reason
+        return self.problem is None
 
 
 def quote(text: str) -> str:
@@ -64,17 +74,22 @@ def check(text: str, question: str, hits: Sequence[Hit], final: bool) -> Groundi
     """Every citation names a source; every number is in a cited source (or any source, mid-stream) or the question."""
     cited = [int(n) for n in _CITATION.findall(text)]
     if any(not 1 <= n <= len(hits) for n in cited):
-        return Grounding(f"it cited a source that does not exist ([{max(cited)}] of {len(hits)})")
+        return Grounding(Problem.UNKNOWN_SOURCE, f"[{max(cited)}] of {len(hits)} sources")
     if final and not cited:
-        return Grounding("it cited no source")
+        return Grounding(Problem.NO_CITATION)
     pool = hits if not final else [hits[n - 1] for n in set(cited)]
     allowed = numbers(question) | {
         n for h in pool for n in numbers(f"{h.row.metadata.get('section', '')} {h.row.text}")
     }
     invented = sorted(numbers(text) - allowed)
     if invented:
-        return Grounding(f"it gave numbers its sources do not contain ({', '.join(invented[:3])})")
+        return Grounding(Problem.INVENTED_FIGURE, ", ".join(invented[:3]))
     return Grounding()
+
+
+def adds_numbers(condensed: str, said: str) -> bool:
+    """True when a condensed question holds a number the user never typed (the model made it up)."""
+    return bool(numbers(condensed) - numbers(said))
 
 
 def sentences_as_they_stream(pieces: Iterator[str]) -> Iterator[tuple[str, bool]]:

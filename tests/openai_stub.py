@@ -12,6 +12,7 @@ from typing import Any
 
 from chatbot.text import content_stems
 
+LIE = "Machine learning engineers earn $987,654 a year [1]."
 COMMON = {"machin", "learn", "engin"}  # in every chunk of the seed guide: they pick nothing out
 
 
@@ -28,7 +29,7 @@ def grounded_reply(system: str, question: str) -> str:
 
 
 class Stub:
-    """The server and what it was asked; `mode` picks the reply: grounded, invent, badcite, slow, nocite."""
+    """The server and what it was asked; `mode` picks the reply: grounded, invent, badcite, slow, nocite, lie."""
 
     def __init__(self) -> None:
         self.mode = "grounded"
@@ -85,6 +86,8 @@ class Stub:
         messages = body.get("messages", [])
         system = next((m["content"] for m in messages if m["role"] == "system"), "")
         question = messages[-1]["content"] if messages else ""
+        if self.mode == "lie":  # every request, condensing included, gets the same invented figure
+            return LIE
         if system.startswith("Rewrite the user's last message"):
             last = question.rsplit("Last message:", 1)[-1].strip()
             return f"{last} (machine learning engineer)"

@@ -116,6 +116,18 @@ def test_how_long(seed_chain: Any) -> None:
     assert {s.section for s in answer.sources} == {"How long does it take to become a Machine Learning Engineer?"}
 
 
+def test_the_answer_records_every_chunk_it_read(seed_chain: Any) -> None:
+    from chatbot.evaluation import numbers
+
+    answer = ask(seed_chain, "How many machine learning engineer job openings are there right now?")
+    read_ids, top_ids = [r.id for r in answer.read], {r.id for r in answer.retrieved}
+    assert "437" in answer.text and {s.chunk_id for s in answer.sources} <= set(read_ids)
+    assert any(i not in top_ids for i in read_ids)  # a section's next chunk, read to finish its list
+    assert numbers(answer.text) <= {n for r in answer.read for n in numbers(f"{r.section} {r.text}")}
+    refused = ask(seed_chain, "Tell me a joke.")
+    assert refused.refused and refused.read == []
+
+
 def test_pros_and_cons_bring_both_lists(seed_chain: Any) -> None:
     answer = ask(seed_chain, "What are the pros and cons?")
     assert not answer.refused

@@ -105,6 +105,7 @@ def test_score_case() -> None:
         question="What is the salary in 2024?",
         text="It pays $112,430 [1], or $99,999 in 2024; a great job [2].",
         retrieved=retrieved("Outlook is good.", "The salary is $112,430."),
+        read=retrieved("Outlook is good.", "The salary is $112,430."),
         rewritten_query="What is the salary in 2024?",
     )
     scored = score_case(
@@ -123,6 +124,23 @@ def test_score_case() -> None:
     assert scored["unsupported_numbers"] == ["99,999"]  # 2024 is in the question, [1] and [2] are citations
     assert scored["refusal_correct"] is True
     assert scored["latency_ms"] == 12.3
+
+
+def test_numbers_are_grounded_on_exactly_what_the_answer_read() -> None:
+    top_k = retrieved("Outlook is good.", "Entry pay is $80,000.")
+    continuation = retrieved("Currently 437 job openings, nationwide.")
+    answer = Answer(question="How many openings?", text="Currently 437 job openings [1]. Entry pay is $80,000 [2].",
+                    retrieved=top_k, read=[top_k[0], *continuation])
+    # 437 was read (a section's next chunk, outside the top k); $80,000 was retrieved but never read.
+    assert score_case(case(question=answer.question), answer, 0.0)["unsupported_numbers"] == ["80,000"]
+
+
+def test_a_refusal_may_quote_the_headings_it_offers() -> None:
+    answer = Answer(question="dentist?", text="My guides don't cover that.\n\n- Top 5 skills", refused=True,
+                    suggestions=["Top 5 skills"])
+    assert score_case(case(question="dentist?"), answer, 0.0)["unsupported_numbers"] == []
+    answer.suggestions = []
+    assert score_case(case(question="dentist?"), answer, 0.0)["unsupported_numbers"] == ["5"]
 
 
 def test_score_case_without_expected_context_is_not_scored_for_retrieval() -> None:
@@ -200,7 +218,8 @@ def test_evaluate_asks_every_case_with_its_history() -> None:
 
     def answer(question: str, history: list[dict[str, str]]) -> Answer:
         seen.append((question, history))
-        return Answer(question=question, text="About four years [1].", retrieved=retrieved("about four years"))
+        return Answer(question=question, text="About four years [1].", retrieved=retrieved("about four years"),
+                      read=retrieved("about four years"))
 
     history = [{"role": "user", "content": "earlier"}]
     result = evaluate(
