@@ -1,18 +1,25 @@
-"""Load a guide file (.md, .txt, .html, .pdf) into a title, a role and its sections."""
+"""Load a guide file (Markdown, plain text, HTML, PDF) into a title, a role, its sections and what was dropped."""
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import io
 import re
 import unicodedata
+from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from html.parser import HTMLParser
+from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
+from chatbot.cleaning import Block, BlockKind, Dropped, DropReason, Item, Link, clean, first_words
 from chatbot.errors import GuideError
+from chatbot.formats import SUFFIXES, Kind, format_of
 
-SUFFIXES = (".md", ".markdown", ".txt", ".html", ".htm", ".pdf")
+# Bump when the same file would come out as different sections: indexed guides are then parsed again.
+PARSER_VERSION = "2"
 
 
 @dataclass(frozen=True)
@@ -34,6 +41,8 @@ class Guide:
     sections: tuple[Section, ...]
     sha256: str
     meta: dict[str, str] = field(default_factory=dict)
+    aliases: tuple[str, ...] = ()
+    dropped: tuple[Dropped, ...] = ()
 
 
 def find_guides(knowledge_dir: Path) -> list[Path]:
@@ -82,19 +91,23 @@ def load_guide(path: Path, knowledge_dir: Path, max_bytes: int) -> Guide:
 
 def parse_guide(source: str, data: bytes) -> Guide:
     """Parse guide bytes; the format is chosen by the file name's extension."""
-    suffix = Path(source).suffix.lower()
-    meta: dict[str, str] = {}
-    if suffix == ".pdf":
-        title, sections = _parse_pdf(source, data)
+    known = format_of(source)
+    kind = known.kind if known else Kind.TEXT
+    meta: dict[str, Any] = {}
+    if kind is Kind.PDF:
+        title, blocks, dropped = _parse_pdf(source, data)
     else:
         text = decode(source, data)
-        if suffix in (".md", ".markdown"):
-            meta, text = _split_front_matter(text)
-            title, sections = _parse_markdown(text)
-        elif suffix in (".html", ".htm"):
-            title, sections = _parse_html(text)
+        if kind is Kind.MARKDOWN:
+            meta, text = _split_front_matter(source, text)
+            title, blocks, dropped = "", _markdown_blocks(text), []
+        elif kind is Kind.HTML:
+            title, blocks, dropped = _parse_html(text)
         else:
-            title, sections = "", _sections_from_lines(text.splitlines())
+            title, blocks, dropped = "", _text_blocks(text.splitlines()), []
+    kept, cleaned = clean(blocks)
+    dropped += cleaned
+    h1, sections = _sections(kept, markdown=kind in (Kind.MARKDOWN, Kind.HTML))
     sections = [s for s in sections if s.text.strip()]
     if not any(s.path for s in sections):
         raise GuideError(
@@ -102,9 +115,18 @@ def parse_guide(source: str, data: bytes) -> Guide:
             "no headings with text under them were found; start each topic with a heading "
             "(a '## ' line in Markdown, a question line in plain text)",
         )
-    title = meta.get("title") or title or _title_from_name(source)
-    role = meta.get("role") or _role_from_title(title)
-    return Guide(source, title, role, tuple(sections), hashlib.sha256(data).hexdigest(), meta)
+    title = _meta_text(meta.get("title")) or title or h1 or _title_from_name(source)
+    role = _meta_text(meta.get("role")) or _role_from_title(title)
+    return Guide(
+        source,
+        title,
+        role,
+        tuple(sections),
+        hashlib.sha256(data).hexdigest(),
+        _flat_meta(meta),
+        _aliases(meta.get("aliases")),
+        tuple(dropped),
+    )
 
 
 def decode(source: str, data: bytes) -> str:
@@ -150,55 +172,237 @@ def _role_from_title(title: str) -> str:
     return re.sub(r"\s*(career\s+)?guide\s*$", "", title, flags=re.I).strip() or title
 
 
-def _split_front_matter(text: str) -> tuple[dict[str, str], str]:
-    match = re.match(r"---\n(.*?)\n---\n", text, re.S)
-    if not match:
+# --- Front matter ----------------------------------------------------------------------------------------------
+
+
+def _split_front_matter(source: str, text: str) -> tuple[dict[str, Any], str]:
+    """YAML front matter (nested keys, folded strings, lists) and the Markdown after it."""
+    import frontmatter
+    import yaml
+
+    if not text.startswith("---"):
         return {}, text
-    meta = {}
-    for line in match.group(1).splitlines():
-        key, sep, value = line.partition(":")
-        if sep and key.strip():
-            meta[key.strip().lower()] = value.strip().strip("\"'")
-    return meta, text[match.end() :]
+    try:
+        post = frontmatter.loads(text)
+    except yaml.YAMLError as exc:
+        where = getattr(exc, "problem_mark", None)
+        line = f" (line {where.line + 1})" if where is not None else ""
+        raise GuideError(source, f"the front matter between the '---' lines is not valid YAML{line}") from None
+    metadata = post.metadata if isinstance(post.metadata, dict) else {}
+    return {str(k).strip().lower(): v for k, v in metadata.items()}, post.content
 
 
-_MD_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
+def _meta_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        return ", ".join(_meta_text(v) for v in value)
+    return " ".join(str(value).split())
 
 
-def _parse_markdown(text: str) -> tuple[str, list[Section]]:
+def _flat_meta(meta: dict[str, Any], prefix: str = "") -> dict[str, str]:
+    """Front matter as text values; nested keys become 'parent.child'."""
+    out: dict[str, str] = {}
+    for key, value in meta.items():
+        name = f"{prefix}{key}".lower()
+        if isinstance(value, dict):
+            out.update(_flat_meta(value, f"{name}."))
+        else:
+            out[name] = _meta_text(value)
+    return out
+
+
+def _aliases(value: Any) -> tuple[str, ...]:
+    """Front matter `aliases`: a YAML list or a comma-separated string."""
+    items = value if isinstance(value, list | tuple) else str(value or "").split(",")
+    return tuple(dict.fromkeys(t for t in (_meta_text(v) for v in items) if t))
+
+
+# --- Markdown (and HTML, through its main content as Markdown) ---------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def _markdown() -> Any:
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark").enable(["table", "strikethrough"])
+
+
+def _inline(token: Any, soft: str = " ", markup: bool = True) -> Item:
+    """An inline token's text: links keep their text (not their target), emphasis its markers, images go."""
+    out: list[str] = []
+    links: list[Link] = []
+    href: str | None = None
+    link_text: list[str] = []
+    for child in token.children or []:
+        kind = child.type
+        piece = ""
+        if kind in ("text", "html_inline"):
+            piece = child.content
+        elif kind == "code_inline":
+            piece = f"{child.markup}{child.content}{child.markup}"
+        elif kind == "softbreak":
+            piece = soft
+        elif kind == "hardbreak":
+            piece = "\n"
+        elif kind == "link_open":
+            href, link_text = str(child.attrGet("href") or ""), []
+        elif kind == "link_close":
+            links.append(Link("".join(link_text).strip(), href or ""))
+            href = None
+        elif markup and kind.endswith(("_open", "_close")):
+            piece = child.markup
+        if href is not None:
+            link_text.append(piece)
+        out.append(piece)
+    return Item("".join(out).strip(), tuple(links))
+
+
+def _markdown_blocks(text: str) -> list[Block]:
+    """Headings, paragraphs, lists, tables and code of a Markdown text, from markdown-it's tokens."""
+    lines = text.split("\n")
+    tokens = _markdown().parse(text)
+    blocks: list[Block] = []
+    last_end = -1
+    i = 0
+    while i < len(tokens):
+        token = tokens[i]
+        end = _closing(tokens, i)
+        block: Block | None = None
+        if token.type == "heading_open":
+            heading = " ".join(_inline(tokens[i + 1], markup=False).text.split())
+            block = Block(BlockKind.HEADING, heading, level=int(token.tag[1:]))
+        elif token.type == "paragraph_open":
+            item = _inline(tokens[i + 1])
+            block = Block(BlockKind.PARAGRAPH, item.text, items=(item,))
+        elif token.type in ("bullet_list_open", "ordered_list_open"):
+            block = _list_block(tokens[i : end + 1])
+        elif token.type == "table_open":
+            block = _table_block(tokens[i : end + 1])
+        elif token.type in ("fence", "code_block"):
+            block = Block(BlockKind.CODE, "\n".join(lines[token.map[0] : token.map[1]]).strip("\n"))
+        elif token.type == "html_block":
+            block = Block(BlockKind.HTML, token.content.strip())
+        if block is not None:
+            source = "\n".join(lines[token.map[0] : token.map[1]]) if token.map else ""
+            tight = bool(token.map) and token.map[0] == last_end
+            last_end = token.map[1] if token.map else last_end
+            blocks.append(Block(block.kind, block.text, block.level, block.items, source, tight))
+            i = end + 1
+        else:  # blockquotes, rules, closing tokens: their content is read as it comes
+            i += 1
+    return blocks
+
+
+def _closing(tokens: list[Any], start: int) -> int:
+    """Index of the token that closes tokens[start] (itself when it opens nothing)."""
+    token = tokens[start]
+    if token.nesting != 1:
+        return start
+    closing = token.type.replace("_open", "_close")
+    for j in range(start + 1, len(tokens)):
+        if tokens[j].type == closing and tokens[j].level == token.level:
+            return j
+    return len(tokens) - 1
+
+
+def _list_block(tokens: list[Any]) -> Block:
+    """A list as lines ('- item', nested items indented two spaces per level), with each item's links."""
+    lines: list[str] = []
+    items: list[Item] = []
+    depth = -1
+    marker = ""
+    first = False
+    for token in tokens:
+        if token.type in ("bullet_list_open", "ordered_list_open"):
+            depth += 1
+        elif token.type in ("bullet_list_close", "ordered_list_close"):
+            depth -= 1
+        elif token.type == "list_item_open":
+            marker, first = f"{token.info}{token.markup}", True
+        elif token.type == "inline":
+            item = _inline(token)
+            lead = marker if first else " " * len(marker)
+            lines.append(f"{'  ' * depth}{lead} {item.text}".rstrip())
+            items.append(item)
+            first = False
+        elif token.type in ("fence", "code_block") and token.content.strip():
+            lines.append(f"{'  ' * (depth + 1)}{' '.join(token.content.split())}")
+    return Block(BlockKind.LIST, "\n".join(lines), items=tuple(items))
+
+
+def _table_block(tokens: list[Any]) -> Block:
+    """A table as one line per row, each value carrying its column header ('Location: X; Salary: Y')."""
+    headers: list[str] = []
+    rows: list[list[Item]] = []
+    in_head = False
+    for token in tokens:
+        if token.type == "thead_open":
+            in_head = True
+        elif token.type == "thead_close":
+            in_head = False
+        elif token.type == "tr_open" and not in_head:
+            rows.append([])
+        elif token.type == "inline":
+            item = _inline(token)
+            if in_head:
+                headers.append(item.text)
+            elif rows:
+                rows[-1].append(item)
+    lines: list[str] = []
+    items: list[Item] = []
+    for row in rows:
+        cells = [
+            f"{headers[n]}: {cell.text}" if n < len(headers) and headers[n] else cell.text
+            for n, cell in enumerate(row)
+            if cell.text
+        ]
+        if cells:
+            lines.append("- " + "; ".join(cells))
+            items.append(Item("; ".join(cells), tuple(link for cell in row for link in cell.links)))
+    if not rows and headers:  # a table of one row: the header is all there is
+        lines.append("- " + "; ".join(h for h in headers if h))
+    return Block(BlockKind.TABLE, "\n".join(lines), items=tuple(items))
+
+
+def _sections(blocks: list[Block], markdown: bool) -> tuple[str, list[Section]]:
+    """Sections from cleaned blocks: a heading trail by level, text joined as the source spaced it."""
     title = ""
     trail: list[tuple[int, str]] = []
     sections: list[Section] = []
-    body: list[str] = []
-    in_fence = False
+    body: list[Block] = []
+    page: int | None = None
+    started = markdown  # plain text and PDF: text before the first heading is no section
 
     def flush() -> None:
-        if "".join(body).strip():
-            sections.append(Section(tuple(h for _, h in trail), _tidy("\n".join(body))))
+        if started and body:
+            text = "".join(("\n" if b.tight and n else "\n\n" if n else "") + b.text for n, b in enumerate(body))
+            sections.append(Section(tuple(h for _, h in trail), _tidy(text), page))
         body.clear()
 
-    for line in text.splitlines():
-        if line.lstrip().startswith(("```", "~~~")):
-            in_fence = not in_fence
-        match = None if in_fence else _MD_HEADING.match(line)
-        if not match:
-            body.append(line)
+    for block in blocks:
+        if block.kind is not BlockKind.HEADING:
+            body.append(block)
             continue
         flush()
-        level, heading = len(match.group(1)), match.group(2).strip()
-        if level == 1 and not title:
-            title = heading
-            trail = []
+        started, page = True, block.page
+        if markdown and block.level == 1 and not title:
+            title, trail = block.text, []
             continue
-        while trail and trail[-1][0] >= level:
+        while trail and trail[-1][0] >= block.level:
             trail.pop()
-        trail.append((level, heading))
+        trail.append((block.level, block.text))
     flush()
     return title, sections
 
 
 def _tidy(text: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
+# --- Plain text ----------------------------------------------------------------------------------------------------
 
 
 def _is_heading_line(line: str) -> bool:
@@ -216,28 +420,66 @@ def _is_heading_line(line: str) -> bool:
     return bool(long_words) and len(capitalised) * 2 >= len(long_words) * 1 and words[0][0].isupper()
 
 
-def _sections_from_lines(lines: list[str], pages: list[int] | None = None) -> list[Section]:
-    sections: list[Section] = []
-    heading: str | None = None
-    page: int | None = None
-    body: list[str] = []
-
-    def flush() -> None:
-        if heading is not None and "".join(body).strip():
-            sections.append(Section((heading,), _tidy("\n\n".join(b for b in body if b.strip())), page))
-        body.clear()
-
-    for i, line in enumerate(lines):
+def _text_blocks(lines: list[str], pages: list[int] | None = None) -> list[Block]:
+    """Plain-text lines as blocks: question and title-like lines are headings, every other line a paragraph."""
+    blocks: list[Block] = []
+    for i, raw in enumerate(lines):
+        line = raw.strip()
+        if not line:
+            continue
+        page = pages[i] if pages else None
         if _is_heading_line(line):
-            flush()
-            heading, page = line.strip(), (pages[i] if pages else None)
+            blocks.append(Block(BlockKind.HEADING, line, level=2, page=page))
         else:
-            body.append(line.strip())
-    flush()
-    return sections
+            blocks.append(Block(BlockKind.PARAGRAPH, line, items=(Item(line),), page=page))
+    return blocks
 
 
-def _parse_pdf(source: str, data: bytes) -> tuple[str, list[Section]]:
+# --- HTML ----------------------------------------------------------------------------------------------------------
+
+_SITE_SUFFIX = re.compile(r"\s+[|\-–—:·]\s+.*$")
+
+
+def site_title(title: str) -> str:
+    """A page title without the site name after ' | ' or ' - ' ("Lifeguard | Explore careers" -> "Lifeguard")."""
+    title = " ".join(title.split())
+    return _SITE_SUFFIX.sub("", title) or title
+
+
+def _parse_html(text: str) -> tuple[str, list[Block], list[Dropped]]:
+    """The page's main content (menus, banners, footers removed by trafilatura) read as Markdown."""
+    import lxml.html
+    import trafilatura
+    from lxml.etree import ParserError
+    from trafilatura.settings import use_config
+
+    try:
+        page = lxml.html.document_fromstring(text)
+    except (ParserError, ValueError):
+        return "", [], []
+    title = site_title(page.findtext(".//title") or "")
+    body = page.find("body")
+    if body is not None and not page.xpath("//main|//article|//*[@role='main']"):
+        # Without a content container trafilatura reads headings straight under <body> as plain lines.
+        article = lxml.html.Element("article")
+        article.text, body.text = body.text, None
+        article.extend(list(body))
+        body.append(article)
+    config = use_config()
+    config.set("DEFAULT", "MIN_EXTRACTED_SIZE", "1")  # a short guide is still a guide: no fallback to bare text
+    main = trafilatura.extract(
+        page, output_format="markdown", include_tables=True, include_links=True, fast=True, config=config
+    )
+    return title, _markdown_blocks(main or ""), []
+
+
+# --- PDF -----------------------------------------------------------------------------------------------------------
+
+_END = re.compile(r"[.!?:;]['\")\]]*$")
+_BULLET_LINE = re.compile(r"^([-*•▪●◦–]|\d+[.)])\s")
+
+
+def _pdf_pages(source: str, data: bytes) -> tuple[str, list[list[str]]]:
     if not data.startswith(b"%PDF-"):
         raise GuideError(source, "the file is named .pdf but is not a PDF")
     from pypdf import PdfReader
@@ -247,97 +489,71 @@ def _parse_pdf(source: str, data: bytes) -> tuple[str, list[Section]]:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted and not reader.decrypt(""):
             raise GuideError(source, "the PDF is password-protected; save an unprotected copy")
-        lines: list[str] = []
-        pages: list[int] = []
-        for number, page in enumerate(reader.pages, start=1):
-            for line in (page.extract_text() or "").splitlines():
-                lines.append(line)
-                pages.append(number)
+        pages = [[ln.strip() for ln in (page.extract_text() or "").splitlines()] for page in reader.pages]
         title = str(reader.metadata.get("/Title") or "") if reader.metadata else ""
     except GuideError:
         raise
     except (PyPdfError, DependencyError, ValueError, KeyError, TypeError, OSError, RecursionError) as exc:
         raise GuideError(source, f"the PDF cannot be read ({exc.__class__.__name__}); it may be damaged") from None
-    return title, _sections_from_lines(lines, pages)
+    return " ".join(title.split()), [[ln for ln in page if ln] for page in pages]
 
 
-class _HtmlText(HTMLParser):
-    BLOCKS = frozenset({"p", "div", "br", "li", "tr", "section", "article", "ul", "ol", "table", "blockquote"})
-    SKIP = frozenset({"script", "style", "noscript", "template", "iframe", "object", "svg", "head"})
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.title = ""
-        self.lines: list[tuple[int, str]] = []  # (heading level or 0, text)
-        self._buf: list[str] = []
-        self._level = 0
-        self._skip = 0
-        self._in_title = False
-
-    def _flush(self) -> None:
-        text = " ".join("".join(self._buf).split())
-        if text:
-            self.lines.append((self._level, text))
-        self._buf = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "body":  # HTML lets </head> be left out: the body must not be skipped with the head
-            self._skip = 0
-        if tag in self.SKIP:
-            self._skip += 1
-        elif tag == "title":
-            self._in_title = True
-        elif tag in ("h1", "h2", "h3"):
-            self._flush()
-            self._level = int(tag[1])
-        elif tag in self.BLOCKS:
-            self._flush()
-            if tag == "li":
-                self._buf.append("- ")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in self.SKIP:
-            self._skip = max(0, self._skip - 1)
-        elif tag == "title":
-            self._in_title = False
-        elif tag in ("h1", "h2", "h3"):
-            self._flush()
-            self._level = 0
-        elif tag in self.BLOCKS:
-            self._flush()
-
-    def handle_data(self, data: str) -> None:
-        if self._in_title:
-            self.title += data.strip()
-        elif not self._skip:
-            self._buf.append(data)
+def _running_lines(pages: list[list[str]]) -> set[str]:
+    """Lines that open or close most pages (with page numbers ignored): running headers and footers."""
+    with_text = [p for p in pages if p]
+    if len(with_text) < 2:
+        return set()
+    seen: Counter[str] = Counter()
+    for lines in with_text:
+        seen.update({_page_key(ln) for ln in lines[:2] + lines[-2:]})
+    return {key for key, n in seen.items() if n >= max(2, (len(with_text) * 3 + 4) // 5)}
 
 
-def _parse_html(text: str) -> tuple[str, list[Section]]:
-    parser = _HtmlText()
-    parser.feed(text)
-    parser.close()
-    parser._flush()
-    title = parser.title
-    trail: list[tuple[int, str]] = []
-    sections: list[Section] = []
-    body: list[str] = []
+def _page_key(line: str) -> str:
+    return re.sub(r"\d+", "#", " ".join(line.lower().split()))
 
-    def flush() -> None:
-        if body:
-            sections.append(Section(tuple(h for _, h in trail), _tidy("\n\n".join(body))))
-        body.clear()
 
-    for level, line in parser.lines:
-        if level == 0:
-            body.append(line)
+def _joined(lines: list[tuple[str, int]]) -> Iterator[tuple[str, int]]:
+    """Lines joined back into paragraphs: a line that ends mid-sentence continues on the next one."""
+    current, page = "", 0
+    for line, number in lines:
+        if current and not _END.search(current) and not _is_heading_line(current) and not _BULLET_LINE.match(line):
+            current = current[:-1] if current.endswith("-") and line[:1].islower() else f"{current} "
+            current += line
             continue
-        flush()
-        if level == 1:
-            title, trail = title or line, []
-            continue
-        while trail and trail[-1][0] >= level:
-            trail.pop()
-        trail.append((level, line))
-    flush()
-    return title, sections
+        if current:
+            yield current, page
+        current, page = line, number
+    if current:
+        yield current, page
+
+
+def _parse_pdf(source: str, data: bytes) -> tuple[str, list[Block], list[Dropped]]:
+    """A PDF's text as paragraphs and headings, without running headers, footers and empty pages."""
+    title, pages = _pdf_pages(source, data)
+    running = _running_lines(pages)
+    dropped = [Dropped(DropReason.RUNNING_HEADER, first_words(key)) for key in sorted(running)]
+    lines = [(ln, n) for n, page in enumerate(pages, start=1) for ln in page if _page_key(ln) not in running]
+    joined = list(_joined(lines))
+    blocks = _text_blocks([ln for ln, _ in joined], [n for _, n in joined])
+    if not title:
+        title = next((b.text for b in blocks if b.kind is BlockKind.HEADING and not b.text.endswith("?")), "")
+    return title, _merge_cell_runs(blocks), dropped
+
+
+def _merge_cell_runs(blocks: list[Block]) -> list[Block]:
+    """Three or more heading-like lines in a row are table cells, not headings: the first stays, the rest is text."""
+    out: list[Block] = []
+    i = 0
+    while i < len(blocks):
+        j = i
+        while j < len(blocks) and blocks[j].kind is BlockKind.HEADING:
+            j += 1
+        if j - i >= 3:
+            cells = "; ".join(b.text for b in blocks[i + 1 : j])
+            out += [blocks[i], Block(BlockKind.PARAGRAPH, cells, items=(Item(cells),), page=blocks[i].page)]
+            i = j
+        else:
+            out.append(blocks[i])
+            i += 1
+    return out
