@@ -1,4 +1,4 @@
-"""python -m chatbot ask "QUESTION" [--index DIR] [--json]."""
+"""python -m chatbot ask "QUESTION" [--index DIR] [--json]; python -m chatbot guides [--index DIR] [--json]."""
 
 from __future__ import annotations
 
@@ -6,27 +6,38 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Answer one question on the command line."""
+    """Answer one question, or list the guides in the index, on the command line."""
     parser = argparse.ArgumentParser(prog="python -m chatbot", description="Ask the career guide chatbot.")
     commands = parser.add_subparsers(dest="command", required=True)
     ask = commands.add_parser("ask", help="answer one question from the guides")
     ask.add_argument("question")
     ask.add_argument("--index", type=Path, help="index folder (default: .index/)")
     ask.add_argument("--json", action="store_true", help="print the whole result as JSON")
+    guides = commands.add_parser("guides", help="list the guides in the index with their roles")
+    guides.add_argument("--index", type=Path, help="index folder (default: .index/)")
+    guides.add_argument("--json", action="store_true", help='print {"guides": [...]} as JSON')
     args = parser.parse_args(argv)
 
     from chatbot.errors import CareerBotError
-    from chatbot.service import answer_function, load_settings
 
     try:
-        answer = answer_function(load_settings(index_dir=args.index))(args.question, [])
+        if args.command == "guides":
+            return _guides(args.index, args.json)
+        return _ask(args.question, args.index, args.json)
     except CareerBotError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    if args.json:
+
+
+def _ask(question: str, index: Path | None, as_json: bool) -> int:
+    from chatbot.service import answer_function, load_settings
+
+    answer = answer_function(load_settings(index_dir=index))(question, [])
+    if as_json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False))
         return 0
     print(answer.text)
@@ -36,6 +47,33 @@ def main(argv: list[str] | None = None) -> int:
             page = f", page {s.page}" if s.page else ""
             print(f"  [{s.n}] {s.guide} > {s.section} ({s.source}{page})")
     return 0
+
+
+def _guides(index: Path | None, as_json: bool) -> int:
+    from chatbot.errors import IndexMissingError
+    from chatbot.service import load_settings, open_store
+
+    settings = load_settings(index_dir=index)
+    store = open_store(settings)
+    with store.reachable():
+        if not store.exists():
+            raise IndexMissingError(f"there is no index at {settings.index_dir} yet; run: python ingest.py")
+        rows = [g.listing() for g in store.record.state().guides.values()]
+    if as_json:
+        print(json.dumps({"guides": rows}, ensure_ascii=False))
+        return 0
+    print(_table(rows))
+    return 0
+
+
+def _table(rows: list[dict[str, Any]]) -> str:
+    """The guides as aligned columns, one line each."""
+    heads = ["source", "role", "title", "aliases", "sections", "chunks", "dropped", "last_reviewed"]
+    cells = [[", ".join(r[h]) if h == "aliases" else str(r[h] if r[h] is not None else "") for h in heads]
+             for r in rows]
+    widths = [max([len(h), *(len(c[i]) for c in cells)]) for i, h in enumerate(heads)]
+    return "\n".join("  ".join(v.ljust(w) for v, w in zip(line, widths, strict=True)).rstrip()
+                     for line in [heads, *cells])
 
 
 if __name__ == "__main__":

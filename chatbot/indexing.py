@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from chatbot.catalog import aliases
 from chatbot.chunking import CHUNKER_VERSION, Chunk, chunk_guide, sentence_spans
 from chatbot.documents import find_guides, load_guide, source_of
 from chatbot.embeddings import Embedder, embed_with_sentences
@@ -146,6 +147,9 @@ def _run(
                 len(guide.sections),
                 len(chunks),
                 now,
+                aliases(guide.role, guide.aliases),
+                len(guide.dropped),
+                str(guide.meta.get("last_reviewed") or ""),
             )
         )
 

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING
 
+from chatbot import catalog
+from chatbot.catalog import singular
 from chatbot.text import STOPWORDS, stem, words
+
+if TYPE_CHECKING:
+    from chatbot.store import GuideRow
+
+__all__ = ["Roles", "role_aliases", "singular"]
 
 
 def role_aliases(role: str) -> set[str]:
@@ -21,15 +29,14 @@ def role_aliases(role: str) -> set[str]:
     return aliases
 
 
-def singular(word: str) -> str:
-    """A crude singular ('engineers' -> 'engineer'), enough to match role names."""
-    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
-
-
 class Roles:
-    """Role names with their aliases indexed once, so lookups cost the same for 1 role or 20,000."""
+    """Role names with their aliases indexed once, so lookups cost the same for 1 role or 20,000.
 
-    def __init__(self, names: Iterable[str]) -> None:
+    Besides the short forms built from a name ('mle'), a role answers to the other names the occupation
+    lexicon gives it ('RN', 'User Experience Designer', 'devops') and to names given with it (front matter).
+    """
+
+    def __init__(self, names: Iterable[str], given: Mapping[str, Sequence[str]] | None = None) -> None:
         self.names: list[str] = list(dict.fromkeys(n for n in names if n))
         self._order = {name: i for i, name in enumerate(self.names)}
         self._alias: dict[tuple[str, ...], list[str]] = {}  # singular alias words -> roles, in order
@@ -42,18 +49,31 @@ class Roles:
             full = tuple(words(name))
             if not full:
                 continue
-            for alias in role_aliases(name):
+            built = role_aliases(name)
+            other = {" ".join(words(a)) for a in catalog.aliases(name, tuple((given or {}).get(name, ())))}
+            for alias in sorted(built | other - {""}):
                 parts = tuple(alias.split())
                 self._alias.setdefault(tuple(singular(w) for w in parts), []).append(name)
                 if parts != full and parts not in full_names:  # first role wins, as in sorted order
                     self._expand.setdefault(parts, full)
                 alias_words.update(parts)
-                for w in parts:
-                    self._by_stem.setdefault(stem(w), set()).add(i)
+                if alias in built:  # other names' words ("user", "experience") stay ordinary question words
+                    for w in parts:
+                        self._by_stem.setdefault(stem(w), set()).add(i)
             self._heads.setdefault(singular(full[-1]), []).append(name)
+        self._full = {tuple(singular(w) for w in f) for f in full_names}
         self._longest = max((len(k) for k in self._alias), default=0)
         self.words = frozenset(alias_words)  # every word of every name and short form
         self.stems = frozenset(self._by_stem)
+
+    @classmethod
+    def of_guides(cls, guides: Iterable[GuideRow]) -> Roles:
+        """The roles of the guides in the index, with the aliases each guide gives its role."""
+        rows = sorted(guides, key=lambda g: g.role)
+        given: dict[str, list[str]] = {}
+        for g in rows:
+            given.setdefault(g.role, []).extend(g.aliases)
+        return cls([g.role for g in rows if g.role], given)
 
     @classmethod
     def of(cls, roles: Roles | Sequence[str]) -> Roles:
@@ -103,6 +123,10 @@ class Roles:
         while i < len(said):
             for n in range(min(self._longest, len(said) - i), 0, -1):
                 parts = tuple(said[i : i + n])
+                if tuple(singular(w) for w in parts) in self._full:  # a role's own name stays as written
+                    out += parts
+                    i += n
+                    break
                 full, plural = self._expand.get(parts), ""
                 if full is None and parts[-1].endswith("s"):
                     full, plural = self._expand.get((*parts[:-1], parts[-1][:-1])), "s"

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from chatbot.errors import IndexMissingError
-from chatbot.store import ChunkRow, GuideRow, State
+from chatbot.store import ChunkRow, GuideRow, State, http_client
 
 META = "careerbot-meta"
 SENTENCES = "careerbot-sentences"
@@ -25,11 +25,17 @@ _DUMMY = [0.0]  # Chroma stores a vector with every item; record rows need none
 
 
 class ServerRecord:
-    """The record kept in Chroma collections on a server."""
+    """The record kept in Chroma collections on a server (implements `chatbot.store.Record`)."""
 
-    def __init__(self, client: Any) -> None:
-        self._client = client
+    def __init__(self, chroma_url: str) -> None:
+        self.chroma_url = chroma_url
         self._lock = threading.Lock()
+        self._connection: Any = None
+
+    def _client(self) -> Any:
+        if self._connection is None:
+            self._connection = http_client(self.chroma_url)
+        return self._connection
 
     def _collection(self, name: str, space: str = "l2") -> Any:
         return self._client().get_or_create_collection(
@@ -63,7 +69,7 @@ class ServerRecord:
                 for chunk_id, text, row in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
                     chunks[chunk_id] = ChunkRow(chunk_id, str(row["source"]), int(row["position"]), str(row["hash"]),
                                                 text, json.loads(str(row["metadata"])))
-        guides = {g[0]: GuideRow(*g) for g in json.loads(str(meta.get("guides", "[]")))}
+        guides = {g[0]: GuideRow.from_list(g) for g in json.loads(str(meta.get("guides", "[]")))}
         ordered = dict(sorted(chunks.items(), key=lambda item: (item[1].source, item[1].position)))
         return State(int(meta.get("version", 0)), str(meta.get("collection", "")),
                      str(meta.get("embedding_model", "")), guides, ordered)
@@ -85,8 +91,7 @@ class ServerRecord:
                 )
             self._collection(META).upsert(ids=["state"], embeddings=[_DUMMY], metadatas=[{
                 "version": version, "collection": collection, "embedding_model": embedding_model, "record": name,
-                "guides": json.dumps([[g.source, g.title, g.role, g.sha256, g.chunker, g.sections, g.chunks,
-                                       g.ingested_at] for g in guides]),
+                "guides": json.dumps([g.to_list() for g in guides]),
             }])
             for stale in self._client().list_collections():
                 stale_name = stale if isinstance(stale, str) else stale.name

@@ -15,6 +15,7 @@ from chatbot.embeddings import Embedder, make_embedder
 from chatbot.errors import IndexMissingError
 from chatbot.indexing import Report, ingest
 from chatbot.retrieval import Index
+from chatbot.server import ServerRecord
 from chatbot.store import Store
 
 
@@ -26,8 +27,12 @@ def load_settings(**overrides: Any) -> Settings:
 
 
 def open_store(settings: Settings) -> Store:
-    """The index named by the settings."""
-    return Store(settings.index_dir, settings.chroma_url)
+    """The index named by the settings: embedded (SQLite record beside Chroma), or on a Chroma server."""
+    match settings.chroma_url:
+        case "":
+            return Store(settings.index_dir)
+        case url:
+            return Store(settings.index_dir, url, ServerRecord(url))
 
 
 def ingest_from_settings(

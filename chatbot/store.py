@@ -17,7 +17,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -32,7 +32,8 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS guides (
     source TEXT PRIMARY KEY, title TEXT, role TEXT, sha256 TEXT, chunker TEXT,
-    sections INTEGER, chunks INTEGER, ingested_at TEXT);
+    sections INTEGER, chunks INTEGER, ingested_at TEXT, aliases TEXT DEFAULT '[]', dropped INTEGER DEFAULT 0,
+    last_reviewed TEXT DEFAULT '');
 CREATE TABLE IF NOT EXISTS chunks (
     id TEXT PRIMARY KEY, source TEXT, position INTEGER, hash TEXT, text TEXT, metadata TEXT);
 CREATE INDEX IF NOT EXISTS chunks_source ON chunks(source);
@@ -58,9 +59,19 @@ class ChunkRow:
         return f"{self.metadata.get('heading', '')}\n{self.text}"
 
 
+# Columns added to `guides` after the first release: (name, SQL definition), added to older records on open.
+_ADDED_GUIDE_COLUMNS = (
+    ("aliases", "TEXT DEFAULT '[]'"),
+    ("dropped", "INTEGER DEFAULT 0"),
+    ("last_reviewed", "TEXT DEFAULT ''"),
+)
+_GUIDE_COLUMNS = ("source, title, role, sha256, chunker, sections, chunks, ingested_at, aliases, dropped, "
+                  "last_reviewed")
+
+
 @dataclass(frozen=True)
 class GuideRow:
-    """A guide as last ingested."""
+    """A guide as last ingested: its role and other names, and how many blocks cleaning dropped."""
 
     source: str
     title: str
@@ -70,6 +81,30 @@ class GuideRow:
     sections: int
     chunks: int
     ingested_at: str
+    aliases: tuple[str, ...] = ()
+    dropped: int = 0
+    last_reviewed: str = ""
+
+    def to_list(self) -> list[Any]:
+        """The row as stored: aliases as a JSON list."""
+        return [self.source, self.title, self.role, self.sha256, self.chunker, self.sections, self.chunks,
+                self.ingested_at, json.dumps(list(self.aliases)), self.dropped, self.last_reviewed]
+
+    def listing(self) -> dict[str, Any]:
+        """What `python -m chatbot guides --json` and the admin table show for the guide."""
+        return {"source": self.source, "title": self.title, "role": self.role, "aliases": list(self.aliases),
+                "sections": self.sections, "chunks": self.chunks, "dropped": self.dropped,
+                "last_reviewed": self.last_reviewed or None}
+
+    @classmethod
+    def from_list(cls, row: Sequence[Any]) -> GuideRow:
+        """A stored row back; rows written before aliases and dropped counts were kept get the defaults."""
+        values = list(row)
+        aliases = tuple(json.loads(values[8])) if len(values) > 8 and values[8] else ()
+        dropped = int(values[9] or 0) if len(values) > 9 else 0
+        reviewed = str(values[10] or "") if len(values) > 10 else ""
+        return cls(str(values[0]), str(values[1]), str(values[2]), str(values[3]), str(values[4]), int(values[5]),
+                   int(values[6]), str(values[7]), aliases, dropped, reviewed)
 
 
 @dataclass(frozen=True)
@@ -83,8 +118,41 @@ class State:
     chunks: dict[str, ChunkRow]
 
 
-class Record:
-    """The SQLite record of what is indexed; one transaction switches versions."""
+class Record(Protocol):
+    """What is indexed, wherever it is kept: versions switch in one step, readers see one version whole."""
+
+    def meta(self, key: str, default: str = "") -> str:
+        """One value of the committed state's metadata."""
+
+    def version(self) -> int:
+        """The committed version number; 0 when nothing was ever committed."""
+
+    def state(self) -> State:
+        """The committed state, read whole."""
+
+    def known_sentence_hashes(self) -> set[str]:
+        """Chunk hashes whose sentence vectors are stored."""
+
+    def add_sentences(self, rows: Sequence[tuple[str, int, str, np.ndarray]]) -> None:
+        """Store sentence vectors (before the switch: unreferenced rows are harmless)."""
+
+    def sentences(self, hashes: Sequence[str]) -> dict[str, list[tuple[str, np.ndarray]]]:
+        """Sentence texts and vectors for the given chunk hashes, in order."""
+
+    def commit(
+        self, collection: str, embedding_model: str, guides: Sequence[GuideRow], chunks: Sequence[ChunkRow]
+    ) -> int:
+        """Switch to a new state in one step; returns the new version."""
+
+    def drop_unused_sentences(self) -> None:
+        """Forget sentence vectors no live chunk refers to."""
+
+    def close(self) -> None:
+        """Release what the record holds open."""
+
+
+class SqliteRecord:
+    """The SQLite record of what is indexed, beside an embedded Chroma; one transaction switches versions."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -98,6 +166,10 @@ class Record:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=FULL")
             conn.executescript(_SCHEMA)
+            have = {r[1] for r in conn.execute("PRAGMA table_info(guides)")}
+            for name, definition in _ADDED_GUIDE_COLUMNS:
+                if name not in have:
+                    conn.execute(f"ALTER TABLE guides ADD COLUMN {name} {definition}")
             self._conn = conn
         return self._conn
 
@@ -125,7 +197,7 @@ class Record:
             db.execute("BEGIN")
             try:
                 meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
-                guides = {r[0]: GuideRow(*r) for r in db.execute("SELECT * FROM guides")}
+                guides = {r[0]: GuideRow.from_list(r) for r in db.execute(f"SELECT {_GUIDE_COLUMNS} FROM guides")}
                 chunks = {
                     r[0]: ChunkRow(r[0], r[1], r[2], r[3], r[4], json.loads(r[5]))
                     for r in db.execute("SELECT * FROM chunks ORDER BY source, position")
@@ -186,11 +258,8 @@ class Record:
                 db.execute("DELETE FROM guides")
                 db.execute("DELETE FROM chunks")
                 db.executemany(
-                    "INSERT INTO guides VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    [
-                        (g.source, g.title, g.role, g.sha256, g.chunker, g.sections, g.chunks, g.ingested_at)
-                        for g in guides
-                    ],
+                    f"INSERT INTO guides ({_GUIDE_COLUMNS}) VALUES ({', '.join('?' * 11)})",
+                    [g.to_list() for g in guides],
                 )
                 db.executemany(
                     "INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?)",
@@ -215,17 +284,33 @@ class Record:
             self._db().execute("DELETE FROM sentences WHERE hash NOT IN (SELECT hash FROM chunks)")
 
 
-class Store:
-    """Chroma plus the record, for one index folder (or a Chroma server)."""
+def _chroma_settings() -> Any:
+    from chromadb.config import Settings as ChromaSettings
 
-    def __init__(self, index_dir: Path, chroma_url: str = "") -> None:
+    return ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+
+
+def http_client(chroma_url: str) -> Any:
+    """A client of the Chroma server at a URL (http://host:port)."""
+    from urllib.parse import urlparse
+
+    import chromadb
+
+    url = urlparse(chroma_url)
+    return chromadb.HttpClient(
+        host=url.hostname or "127.0.0.1", port=url.port or 8000, ssl=url.scheme == "https", settings=_chroma_settings()
+    )
+
+
+class Store:
+    """Chroma plus the record, for one index folder (or a Chroma server, with its record passed in)."""
+
+    def __init__(self, index_dir: Path, chroma_url: str = "", record: Record | None = None) -> None:
         self.index_dir = Path(index_dir)
         self.chroma_url = chroma_url
-        self.record: Any = Record(self.index_dir / RECORD_FILE)
-        if chroma_url:
-            from chatbot.server import ServerRecord
-
-            self.record = ServerRecord(self.client)
+        if record is None and chroma_url:
+            raise ValueError("a Chroma server's store needs its record: open it with chatbot.service.open_store")
+        self.record: Record = record if record is not None else SqliteRecord(self.index_dir / RECORD_FILE)
         self._client: Any = None
         self._client_lock = threading.RLock()
         self.written_version = 0  # the last version this process committed: its client already sees it
@@ -240,24 +325,14 @@ class Store:
         """The Chroma client, opened on first use."""
         with self._client_lock:
             if self._client is None:
-                import chromadb
-                from chromadb.config import Settings as ChromaSettings
-
-                settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
                 if self.chroma_url:
-                    from urllib.parse import urlparse
-
-                    url = urlparse(self.chroma_url)
-                    self._client = chromadb.HttpClient(
-                        host=url.hostname or "127.0.0.1",
-                        port=url.port or 8000,
-                        ssl=url.scheme == "https",
-                        settings=settings,
-                    )
+                    self._client = http_client(self.chroma_url)
                 else:
+                    import chromadb
+
                     path = self.index_dir / CHROMA_DIR
                     path.mkdir(parents=True, exist_ok=True)
-                    self._client = chromadb.PersistentClient(path=str(path), settings=settings)
+                    self._client = chromadb.PersistentClient(path=str(path), settings=_chroma_settings())
             return self._client
 
     def reopen(self) -> None:

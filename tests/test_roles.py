@@ -52,3 +52,40 @@ def test_expand_writes_short_names_out_and_keeps_plurals() -> None:
     assert expand("mles and rns") == "machine learning engineers and registered nurses"
     # A role's full name is never rewritten into another role's.
     assert Roles(["Ml Engineer", ML]).expand(["ml", "engineer"]) == ["ml", "engineer"]
+
+
+def test_other_names_from_the_occupation_lexicon_resolve() -> None:
+    roles = Roles(["DevOps Engineer", ML, "Registered Nurse", "UX Designer"])
+    assert roles.mentioned("What does a User Experience Designer earn?") == "UX Designer"
+    assert roles.mentioned("how do ux designers start") == "UX Designer"
+    assert roles.mentioned("how long to become an RN") == "Registered Nurse"
+    assert roles.mentioned("is MLE a good job") == ML
+    assert roles.mentioned("ML engineer salary") == ML
+    assert roles.mentioned("how do I get into devops") == "DevOps Engineer"
+    assert roles.named("devops or ux designer") == {"DevOps Engineer", "UX Designer"}
+
+
+def test_other_names_are_expanded_but_a_role_name_is_kept_whole() -> None:
+    roles = Roles(["DevOps Engineer", "Registered Nurse"])
+    assert roles.expand(words("devops tools")) == ["devops", "engineer", "tools"]
+    assert roles.expand(words("devops engineers earn")) == ["devops", "engineers", "earn"]
+    assert roles.expand(words("an rn")) == ["an", "registered", "nurse"]
+
+
+def test_other_names_words_stay_ordinary_question_words() -> None:
+    # "experience" in "how much experience do I need" must still count as a content word.
+    roles = Roles(["UX Designer"])
+    assert stem("experience") not in roles.stems
+    assert not roles.covers({stem("experience")})
+
+
+def test_roles_of_guides_take_their_given_aliases() -> None:
+    from chatbot.store import GuideRow
+
+    def row(source: str, role: str, aliases: tuple[str, ...] = ()) -> GuideRow:
+        return GuideRow(source, role, role, "sha", "v", 1, 1, "now", aliases)
+
+    roles = Roles.of_guides([row("b.md", "Data Scientist", ("numbers wizard",)), row("a.md", ML),
+                             row("c.md", "Data Scientist")])
+    assert roles.names == ["Data Scientist", ML]  # two guides for one role: one role
+    assert roles.mentioned("what does a numbers wizard do") == "Data Scientist"
