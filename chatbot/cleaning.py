@@ -87,10 +87,11 @@ class Rule:
     keeps: tuple[str, ...]  # examples that must not
     max_words: int = 12  # longer blocks are prose that merely mentions the words
     whole_section: bool = False
+    raw: bool = False  # match the text as written, Markdown markers included
 
     def matches(self, text: str) -> bool:
         """Whether the rule drops this text."""
-        plain = _plain(text)
+        plain = text if self.raw else _plain(text)
         return len(plain.split()) <= self.max_words and bool(self.pattern.search(plain))
 
 
@@ -185,6 +186,7 @@ INLINE_RULES = (
         drops=('<call-to-action title="Get started" />', "<br>", "</div>", "<!-- ad -->"),
         keeps=("a < b and c > d", "salaries <$50k> are rare", "5 <= 6"),
         max_words=10_000,
+        raw=True,
     ),
     Rule(
         DropReason.BARE_URL,
@@ -192,6 +194,7 @@ INLINE_RULES = (
         drops=("https://example.com/jobs?utm_source=newsletter", "www.example.org/page", "<https://example.com>"),
         keeps=("Python 3.11 and scikit-learn", "e.g. the U.S. market", "see the www directory"),
         max_words=10_000,
+        raw=True,
     ),
 )
 
@@ -200,6 +203,7 @@ TOC_DIRECTIVE = Rule(
     re.compile(r"^\s*([-*+]\s*)?(toc|\{:\s*\.?toc\s*\}|\[\[?_?toc_?\]\]?|<!--\s*toc\s*-->|\$\{toc\})\s*$", re.I),
     drops=("* TOC", "{:toc}", "[[_TOC_]]", "[TOC]", "<!-- toc -->"),
     keeps=("TOC stands for total cost of ownership.", "- TOC analysis"),
+    raw=True,
 )
 
 PROMPT_ITEM = Rule(
@@ -216,7 +220,7 @@ PROMPTS_HEADING = re.compile(r"\b(gpt|chatgpt|ai)?\s*prompts?\b", re.I)
 
 
 def _plain(text: str) -> str:
-    return " ".join(re.sub(r"[*_`#>|]+", " ", text).split())
+    return " ".join(re.sub(r"[*_`#]+", " ", text).split())
 
 
 def first_words(text: str, count: int = 8) -> str:
@@ -252,7 +256,7 @@ def _list_reason(block: Block, headings: set[str], under: str) -> DropReason | N
         return DropReason.TOC_LIST if max(anchors, in_guide) * 2 >= len(items) else DropReason.LINK_LIST
     if len(items) >= 3 and in_guide == len(items):
         return DropReason.TOC_LIST
-    verbs = sum(1 for i in items if PROMPT_ITEM.pattern.search(_plain(i.text)))
+    verbs = sum(1 for i in items if PROMPT_ITEM.matches(i.text))
     if PROMPTS_HEADING.search(under) and verbs * 2 >= len(items):
         return DropReason.PROMPT_LIST
     artifacts = sum(1 for i in items if PROMPT_ARTIFACT.search(i.text))
@@ -266,7 +270,7 @@ def _block_reason(block: Block, headings: set[str], under: str) -> DropReason | 
     if block.kind is BlockKind.CODE:
         return None
     lines = [ln for ln in (block.source or block.text).splitlines() if ln.strip()]
-    if lines and all(TOC_DIRECTIVE.pattern.search(ln) for ln in lines):
+    if lines and all(TOC_DIRECTIVE.matches(ln) for ln in lines):
         return DropReason.TOC_DIRECTIVE
     if block.kind is BlockKind.LIST:
         reason = _list_reason(block, headings, under)
@@ -283,7 +287,8 @@ def strip_inline(text: str) -> tuple[str, list[Dropped]]:
     for rule in INLINE_RULES:
 
         def note(match: re.Match[str], reason: DropReason = rule.reason) -> str:
-            dropped.append(Dropped(reason, match.group(0)[:80]))
+            if not match.group(0).startswith("</"):  # a closing tag is the same tag again
+                dropped.append(Dropped(reason, match.group(0)[:80]))
             return ""
 
         text = rule.pattern.sub(note, text)

@@ -532,24 +532,27 @@ def _parse_pdf(source: str, data: bytes) -> tuple[str, list[Block], list[Dropped
     """A PDF's text as paragraphs and headings, without running headers, footers and empty pages."""
     title, pages = _pdf_pages(source, data)
     running = _running_lines(pages)
-    dropped = [Dropped(DropReason.RUNNING_HEADER, first_words(key)) for key in sorted(running)]
+    examples = {_page_key(ln): ln for page in pages for ln in page if _page_key(ln) in running}
+    dropped = [Dropped(DropReason.RUNNING_HEADER, first_words(examples[key])) for key in sorted(running)]
     lines = [(ln, n) for n, page in enumerate(pages, start=1) for ln in page if _page_key(ln) not in running]
     joined = list(_joined(lines))
     blocks = _text_blocks([ln for ln, _ in joined], [n for _, n in joined])
-    if not title:
-        title = next((b.text for b in blocks if b.kind is BlockKind.HEADING and not b.text.endswith("?")), "")
+    first = next((b for b in blocks[:3] if b.kind is BlockKind.HEADING and not b.text.endswith("?")), None)
+    if first is not None and (not title or first.text == title):  # the title line is no section of its own
+        title = title or first.text
+        blocks.remove(first)
     return title, _merge_cell_runs(blocks), dropped
 
 
 def _merge_cell_runs(blocks: list[Block]) -> list[Block]:
-    """Three or more heading-like lines in a row are table cells, not headings: the first stays, the rest is text."""
+    """Three or more title-like lines in a row are table cells, not headings: the first stays, the rest is text."""
     out: list[Block] = []
     i = 0
     while i < len(blocks):
         j = i
-        while j < len(blocks) and blocks[j].kind is BlockKind.HEADING:
+        while j < len(blocks) and blocks[j].kind is BlockKind.HEADING and not blocks[j].text.endswith("?"):
             j += 1
-        if j - i >= 3:
+        if j - i >= 3:  # questions stay headings even in a row (an FAQ)
             cells = "; ".join(b.text for b in blocks[i + 1 : j])
             out += [blocks[i], Block(BlockKind.PARAGRAPH, cells, items=(Item(cells),), page=blocks[i].page)]
             i = j

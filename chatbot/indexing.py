@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,7 +14,8 @@ import numpy as np
 
 from chatbot.catalog import aliases
 from chatbot.chunking import CHUNKER_VERSION, Chunk, chunk_guide, sentence_spans
-from chatbot.documents import find_guides, load_guide, source_of
+from chatbot.cleaning import Dropped
+from chatbot.documents import PARSER_VERSION, find_guides, load_guide, source_of
 from chatbot.embeddings import Embedder, embed_with_sentences
 from chatbot.errors import GuideError
 from chatbot.store import ChunkRow, GuideRow, State, Store
@@ -21,6 +23,50 @@ from chatbot.store import ChunkRow, GuideRow, State, Store
 Progress = Callable[[int, int, str], None]
 BATCH = 256  # texts per model call: large enough for sentence-transformers' length sorting to cut padding
 CHROMA_BATCH = 1000
+# What a guide row records as the way it was read: a new parser or chunker re-reads every guide.
+PIPELINE = f"{CHUNKER_VERSION}.{PARSER_VERSION}"
+
+
+@dataclass
+class GuideChange:
+    """One guide in an ingest: what cleaning left out, and its sections added, changed or removed, by heading."""
+
+    source: str
+    dropped: tuple[Dropped, ...] = ()
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+
+    def dropped_counts(self) -> dict[str, int]:
+        """Dropped blocks counted by reason."""
+        return dict(Counter(d.reason.value for d in self.dropped))
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: counts by reason and each dropped block's first words, sections by heading."""
+        return {
+            "source": self.source,
+            "dropped": self.dropped_counts(),
+            "dropped_blocks": [{"reason": d.reason.value, "words": d.words} for d in self.dropped],
+            "sections": {"added": self.added, "changed": self.changed, "removed": self.removed},
+        }
+
+    def lines(self, dry_run: bool) -> list[str]:
+        """Human lines for the summary (none when nothing was dropped or changed)."""
+        out = []
+        if self.dropped:
+            counts = ", ".join(f"{reason} {n}" for reason, n in self.dropped_counts().items())
+            out.append(f"{self.source}: left out {len(self.dropped)} block(s) that are not guide content ({counts})")
+            out += [f"  - {d.reason.value}: {d.words}" for d in self.dropped[:SHOWN]]
+            if len(self.dropped) > SHOWN:
+                out.append(f"  - … and {len(self.dropped) - SHOWN} more")
+        verb = "would be " if dry_run else ""
+        for label, headings in (("added", self.added), ("changed", self.changed), ("removed", self.removed)):
+            if headings:
+                out.append(f"{self.source}: sections {verb}{label}: " + "; ".join(headings))
+        return out
+
+
+SHOWN = 10  # dropped blocks listed per guide in the summary
 
 
 @dataclass
@@ -39,6 +85,7 @@ class Report:
     dry_run: bool = False
     version: int = 0
     chunks: int = 0
+    per_guide: list[GuideChange] = field(default_factory=list)
 
     @property
     def chunks_per_second(self) -> float:
@@ -47,7 +94,12 @@ class Report:
 
     def to_dict(self) -> dict[str, Any]:
         """The report as JSON-ready data."""
-        return {**asdict(self), "chunks_per_second": round(self.chunks_per_second, 1)}
+        plain = {k: v for k, v in asdict(self).items() if k != "per_guide"}
+        return {
+            **plain,
+            "chunks_per_second": round(self.chunks_per_second, 1),
+            "per_guide": [g.to_dict() for g in self.per_guide],
+        }
 
     def summary(self) -> str:
         """A few human lines."""
@@ -63,6 +115,7 @@ class Report:
             + f" in {self.seconds:.1f}s ({self.chunks_per_second:.1f} chunks/s).",
         ]
         lines += [f"Skipped {e['source']}: {e['reason']}" for e in self.errors]
+        lines += [line for g in self.per_guide for line in g.lines(self.dry_run)]
         return "\n".join(lines)
 
 
@@ -127,11 +180,14 @@ def _run(
                 if rebuild:  # a fresh collection needs these rows too: embed them again from the record
                     fresh += [Chunk(c.id, c.text, c.embed_text, c.metadata) for c in kept]
             continue
-        if before and not rebuild and before.sha256 == guide.sha256 and before.chunker == CHUNKER_VERSION:
+        change = GuideChange(source, guide.dropped)
+        report.per_guide.append(change)
+        if before and not rebuild and before.sha256 == guide.sha256 and before.chunker == PIPELINE:
             guides.append(before)
             rows += [c for c in old.chunks.values() if c.source == source]
             continue
         chunks = chunk_guide(guide, embedder.count_tokens)
+        _diff_sections(change, [c for c in old.chunks.values() if c.source == source], chunks)
         fresh += chunks
         rows += [
             ChunkRow(c.id, guide.source, int(c.metadata["position"]), c.content_hash, c.text, c.metadata)
@@ -143,7 +199,7 @@ def _run(
                 guide.title,
                 guide.role,
                 guide.sha256,
-                CHUNKER_VERSION,
+                PIPELINE,
                 len(guide.sections),
                 len(chunks),
                 now,
@@ -153,6 +209,11 @@ def _run(
             )
         )
 
+    found = {g.source for g in guides} | {e["source"] for e in report.errors}
+    for source in sorted(set(old.guides) - found):  # deleted files: every section goes
+        gone = GuideChange(source)
+        _diff_sections(gone, [c for c in old.chunks.values() if c.source == source], [])
+        report.per_guide.append(gone)
     new_ids = {r.id for r in rows}
     if not rebuild and new_ids == set(old.chunks) and {g.source for g in guides} == set(old.guides):
         report.unchanged, report.chunks, report.version = len(rows), len(rows), old.version
@@ -225,6 +286,25 @@ def _run(
     _sweep(store, store.record.state())
     store.record.drop_unused_sentences()
     return report
+
+
+def _sections_of(chunks: Iterable[tuple[dict[str, Any], str]]) -> dict[str, list[str]]:
+    """Chunk ids by section heading (the trail below the guide's root), in document order."""
+    out: dict[str, list[str]] = {}
+    for meta, chunk_id in chunks:
+        trail, root = str(meta["heading"]), str(meta.get("role") or meta.get("title") or "")
+        name = trail[len(root) + 3 :] if trail.startswith(f"{root} > ") else str(meta.get("section") or trail)
+        out.setdefault(name, []).append(chunk_id)
+    return out
+
+
+def _diff_sections(change: GuideChange, old: list[ChunkRow], new: list[Chunk]) -> None:
+    """Fill in which sections an ingest adds, changes or removes."""
+    before = _sections_of((c.metadata, c.id) for c in sorted(old, key=lambda c: c.position))
+    after = _sections_of((c.metadata, c.id) for c in new)
+    change.added = [h for h in after if h not in before]
+    change.changed = [h for h in after if h in before and after[h] != before[h]]
+    change.removed = [h for h in before if h not in after]
 
 
 def _reused_vectors(store: Store, old: State, ids: list[str]) -> dict[str, np.ndarray]:

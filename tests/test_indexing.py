@@ -16,12 +16,12 @@ import pytest
 from conftest import DATA, ROOT, SEED, copy_guides
 from test_ingest_cli import cli_env, ingest_command
 
-from chatbot.chunking import CHUNKER_VERSION, chunk_guide, split_sentences
+from chatbot.chunking import chunk_guide, split_sentences
 from chatbot.config import Settings
 from chatbot.documents import load_guide
 from chatbot.embeddings import PACKAGED_MODEL, HashEmbedder
 from chatbot.errors import IndexBusyError
-from chatbot.indexing import Report, ingest
+from chatbot.indexing import PIPELINE, Report, ingest
 from chatbot.store import RECORD_FILE, Store
 
 MAX = Settings().max_guide_bytes
@@ -92,7 +92,7 @@ def test_round_trip_with_the_real_model(knowledge: Path, store: Store, real_embe
     assert set(state.chunks) == {c.id for c in expected}
     guide_row = state.guides[SEED_NAME]
     assert guide_row.sha256 == hashlib.sha256(SEED.read_bytes()).hexdigest()
-    assert (guide_row.chunker, guide_row.sections, guide_row.chunks) == (CHUNKER_VERSION, 6, len(expected))
+    assert (guide_row.chunker, guide_row.sections, guide_row.chunks) == (PIPELINE, 6, len(expected))
     assert guide_row.role == "Machine Learning Engineer"
 
     assert_consistent(store)
