@@ -8,14 +8,20 @@ Used under the CC BY 4.0 license.
 from __future__ import annotations
 
 import csv
+import os
 import re
+import tempfile
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from pathlib import Path
 
+from chatbot.errors import CareerBotError
+from chatbot.formats import Kind, format_of
 from chatbot.text import STOPWORDS, normalize, words
 
 DATA_FILE = "onet-titles.tsv"
+MAX_ROLE_CHARS = 80
 
 # Lexicon titles that, alone, name the document rather than a job: "Guide" in "Registered Nurse Career Guide".
 DOCUMENT_WORDS = frozenset(["guide"])
@@ -220,3 +226,51 @@ def occupation_in(text: str) -> str | None:
     """The longest job title a text names, if any ('how do I become a dentist' -> 'Dentist')."""
     found = lexicon().find(text)
     return found.role if found else None
+
+
+def clean_role(role: str) -> str:
+    """A role name as an admin typed it, checked: one line, a letter at least, at most MAX_ROLE_CHARS."""
+    cleaned = " ".join(normalize(role or "").split())
+    if not re.search(r"[^\W\d_]", cleaned):
+        raise CareerBotError("Type the role's name, e.g. Data Scientist.")
+    if len(cleaned) > MAX_ROLE_CHARS:
+        raise CareerBotError(f"A role name has at most {MAX_ROLE_CHARS} characters.")
+    return cleaned
+
+
+def write_role(path: Path, role: str) -> None:
+    """Set a Markdown guide's front matter `role` (other keys and the text stay), written atomically.
+
+    Only Markdown has a place for it: other formats are refused with a message saying so.
+    """
+    from frontmatter.default_handlers import YAMLHandler
+
+    found = format_of(path.name)
+    if found is None or found.kind is not Kind.MARKDOWN:
+        raise CareerBotError(
+            "A role can only be set for Markdown guides (.md): it is written into the guide's front matter. "
+            "For other formats, give the guide a title that names the job, or convert it to Markdown."
+        )
+    text = path.read_text(encoding="utf-8")
+    handler = YAMLHandler()
+    meta: object = {}
+    body = "\n" + text
+    if handler.detect(text):
+        front, _ = handler.split(text)
+        meta = handler.load(front) or {}
+        closing = text.index(front) + len(front)  # the split drops blank lines after the closing "---": keep them
+        end = text.find("\n", closing)
+        body = text[end:] if end >= 0 else "\n"
+    if not isinstance(meta, dict):
+        raise CareerBotError(f"The front matter of {path.name} is not a set of keys; fix it by hand first.")
+    meta["role"] = role
+    updated = f"---\n{handler.export(meta, sort_keys=False)}\n---{body}"
+    fd, tmp = tempfile.mkstemp(prefix=".role-", dir=path.parent)  # hidden: never read as a guide
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(updated)
+        os.chmod(tmp, path.stat().st_mode & 0o777)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

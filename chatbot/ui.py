@@ -10,6 +10,7 @@ from typing import Any
 from langchain_core.runnables import Runnable
 
 from chatbot.answer import Answer, AnswerChunk
+from chatbot.catalog import clean_role, write_role
 from chatbot.config import Settings
 from chatbot.errors import CareerBotError
 from chatbot.feedback import FeedbackStore
@@ -20,6 +21,8 @@ from chatbot.uploads import delete_guide, save_upload
 
 Message = dict[str, Any]
 State = dict[str, Any]
+# The admin guides table: the same columns as `python -m chatbot guides`.
+GUIDE_COLUMNS = ("source", "title", "role", "aliases", "sections", "chunks", "dropped", "last_reviewed")
 
 def new_state() -> State:
     """Per-browser-session state: the plain-text turns and what each answer was built from."""
@@ -144,9 +147,10 @@ class AdminHandler:
             raise CareerBotError("Wrong admin password.")
 
     def guides(self) -> list[list[Any]]:
-        """Rows for the guides table: title, file, sections, chunks, last ingested."""
+        """Rows for the guides table: the columns of `python -m chatbot guides` (GUIDE_COLUMNS)."""
         state = self.index.store.record.state()
-        return [[g.title, g.source, g.sections, g.chunks, g.ingested_at] for g in state.guides.values()]
+        rows = [g.listing() for g in state.guides.values()]
+        return [[", ".join(r[c]) if c == "aliases" else r[c] for c in GUIDE_COLUMNS] for r in rows]
 
     def sources(self) -> list[str]:
         """Guide files that can be replaced or deleted."""
@@ -164,6 +168,16 @@ class AdminHandler:
         saved = save_upload(self.settings.knowledge_dir, original_name or Path(path).name, data,
                             self.settings.max_guide_bytes, replace)
         return f"Saved as {html.escape(saved)}. Preview, then re-ingest to make it live."
+
+    def set_role(self, password: str, source: str, role: str) -> str:
+        """Correct a Markdown guide's role in its front matter, then re-ingest so answers use it."""
+        self.check(password)
+        if source not in self.sources():
+            raise CareerBotError("Choose a guide first.")
+        name = clean_role(role)
+        write_role(self.settings.knowledge_dir / source, name)
+        report = self.run_ingest(password, False)
+        return f"Role of {html.escape(source)} set to {html.escape(name)} in its front matter.  \n{report}"
 
     def delete(self, password: str, source: str) -> str:
         """Delete a guide file; the index changes only on re-ingest."""
@@ -199,11 +213,11 @@ def build_demo(chain: Runnable[dict[str, Any], AnswerChunk], index: Index, setti
     chat = ChatHandler(chain, FeedbackStore(settings.index_dir / "feedback.sqlite3"), settings.max_question_chars)
     admin = AdminHandler(settings, index)
 
-    def guides_view() -> tuple[Any, Any, Any, Any]:
+    def guides_view() -> tuple[Any, Any, Any, Any, Any]:
         rows = admin.guides()
-        frame = pd.DataFrame({"guide": [r[1] for r in rows], "chunks": [r[3] for r in rows]})
+        frame = pd.DataFrame({"guide": [r[0] for r in rows], "chunks": [r[5] for r in rows]})
         choices = admin.sources()
-        return rows, frame, gr.update(choices=["", *choices]), gr.update(choices=choices)
+        return rows, frame, gr.update(choices=["", *choices]), gr.update(choices=choices), gr.update(choices=choices)
 
     def guarded(action: Callable[..., str]) -> Callable[..., str]:
         def run(*args: Any) -> str:
@@ -255,7 +269,7 @@ def build_demo(chain: Runnable[dict[str, Any], AnswerChunk], index: Index, setti
             if not admin.enabled:
                 gr.Markdown("Read-only: set `CAREERBOT_ADMIN_PASSWORD` to upload, delete and re-ingest guides.",
                             elem_id="admin-readonly")
-            table = gr.Dataframe(headers=["title", "file", "sections", "chunks", "last ingested"],
+            table = gr.Dataframe(headers=list(GUIDE_COLUMNS),
                                  elem_id="guides-table", interactive=False, label="Guides in the index")
             chart = gr.BarPlot(x="guide", y="chunks", elem_id="chunks-chart", label="Chunks per guide", height=220,
                                y_lim=[0, None])
@@ -270,12 +284,17 @@ def build_demo(chain: Runnable[dict[str, Any], AnswerChunk], index: Index, setti
             with gr.Row():
                 remove = gr.Dropdown(label="Guide to delete", choices=[], elem_id="delete-guide")
                 delete_btn = gr.Button("Delete", elem_id="delete-btn", variant="stop")
+            with gr.Row():  # Markdown guides only: the role is written into the front matter
+                role_guide = gr.Dropdown(label="Guide whose role to correct (Markdown)", choices=[],
+                                         elem_id="role-guide")
+                role_name = gr.Textbox(label="Role", placeholder="e.g. Data Scientist", elem_id="role-name")
+                role_btn = gr.Button("Set role and re-ingest", elem_id="role-btn")
             with gr.Row():
                 preview_btn = gr.Button("Preview changes (dry run)", elem_id="preview-btn")
                 ingest_btn = gr.Button("Re-ingest", elem_id="ingest-btn", variant="primary")
             status = gr.Markdown(elem_id="admin-status")
 
-            outputs = [table, chart, replace, remove]
+            outputs = [table, chart, replace, remove, role_guide]
             demo.load(guides_view, None, outputs, api_visibility="private")
             refresh.click(guides_view, None, outputs, api_visibility="private")
 
@@ -286,6 +305,9 @@ def build_demo(chain: Runnable[dict[str, Any], AnswerChunk], index: Index, setti
                              api_visibility="private").then(guides_view, None, outputs, api_visibility="private")
             delete_btn.click(guarded(admin.delete), [password, remove], [status],
                              api_visibility="private").then(guides_view, None, outputs, api_visibility="private")
+            role_btn.click(guarded(admin.set_role), [password, role_guide, role_name], [status],
+                           api_visibility="private", concurrency_limit=1).then(guides_view, None, outputs,
+                                                                                api_visibility="private")
             preview_btn.click(guarded(lambda pw: admin.run_ingest(pw, True)), [password], [status],
                               api_visibility="private")
 

@@ -1,11 +1,22 @@
 """The role catalog: the role a guide's title names, aliases from the O*NET lexicon, job lookup."""
 
 import importlib.util
+from pathlib import Path
 
 import pytest
 
 from chatbot import catalog
-from chatbot.catalog import DOCUMENT_WORDS, FILLER_WORDS, aliases, is_occupation, name_role, occupation_in
+from chatbot.catalog import (
+    DOCUMENT_WORDS,
+    FILLER_WORDS,
+    aliases,
+    clean_role,
+    is_occupation,
+    name_role,
+    occupation_in,
+    write_role,
+)
+from chatbot.errors import CareerBotError
 from tests.helpers import ROOT
 
 
@@ -98,3 +109,43 @@ def test_build_script_splits_short_forms() -> None:
         "Licensed Mental Health Counselor", "LMHC")
     assert module.split_title("Singer (Burning)", "") == ("Singer (Burning)", "")
     assert module.split_title("Data Scientist", "") == ("Data Scientist", "")
+
+
+def test_write_role_sets_the_front_matter_and_keeps_the_rest(tmp_path: Path) -> None:
+    guide = tmp_path / "guide.md"
+    body = "\n\n* TOC\n{:toc}\n\n# 5. Data Scientist\n\n## Role\n\nText.\n\n---\n\nMore text.\n"
+    guide.write_text('---\nlayout: resource\ntitle: "5. Data Scientist"\nrole: Wrong\n---' + body, encoding="utf-8")
+    guide.chmod(0o640)
+    write_role(guide, "Data Scientist")
+    text = guide.read_text(encoding="utf-8")
+    assert text == "---\nlayout: resource\ntitle: 5. Data Scientist\nrole: Data Scientist\n---" + body
+    assert guide.stat().st_mode & 0o777 == 0o640
+    assert [p.name for p in tmp_path.iterdir()] == ["guide.md"]  # no temporary file left
+
+
+def test_write_role_adds_front_matter_to_a_guide_without_one(tmp_path: Path) -> None:
+    guide = tmp_path / "nurse.md"
+    guide.write_text("# Nursing\n\n## What do nurses do?\n\nCare.\n", encoding="utf-8")
+    write_role(guide, "Registered Nurse")
+    assert guide.read_text(encoding="utf-8") == (
+        "---\nrole: Registered Nurse\n---\n# Nursing\n\n## What do nurses do?\n\nCare.\n")
+
+
+@pytest.mark.parametrize("name", ["nurse.txt", "page.html", "trade.pdf"])
+def test_write_role_refuses_other_formats(tmp_path: Path, name: str) -> None:
+    (tmp_path / name).write_bytes(b"text")
+    with pytest.raises(CareerBotError, match="only be set for Markdown"):
+        write_role(tmp_path / name, "Nurse")
+    assert (tmp_path / name).read_bytes() == b"text"
+
+
+@pytest.mark.parametrize(("typed", "kept"), [("  Data   Scientist ", "Data Scientist"),
+                                             ("UX\tDesigner", "UX Designer")])
+def test_clean_role_keeps_one_line(typed: str, kept: str) -> None:
+    assert clean_role(typed) == kept
+
+
+@pytest.mark.parametrize("typed", ["", "   ", "1234", "x" * 81])
+def test_clean_role_refuses_what_is_not_a_name(typed: str) -> None:
+    with pytest.raises(CareerBotError):
+        clean_role(typed)

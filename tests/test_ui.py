@@ -106,7 +106,7 @@ def test_admin_needs_the_configured_password(setup: tuple[Path, Any, Any], tmp_p
         with pytest.raises(CareerBotError, match="Wrong admin password"):
             attempt()
     assert sorted(p.name for p in knowledge.iterdir()) == before
-    assert {row[1] for row in admin.guides()} == {"machine-learning-engineer.md", "data-scientist.md"}
+    assert {row[0] for row in admin.guides()} == {"machine-learning-engineer.md", "data-scientist.md"}
 
 
 def test_admin_upload_preview_and_reingest_change_answers(setup: tuple[Path, Any, Any], tmp_path: Path) -> None:
@@ -123,7 +123,7 @@ def test_admin_upload_preview_and_reingest_change_answers(setup: tuple[Path, Any
     assert "$150,000" in history[1]["content"] and "$112,430" not in history[1]["content"]
     assert "Deleted" in admin.delete("pw", "data-scientist.md")
     assert "removed" in admin.run_ingest("pw", dry_run=False)
-    assert {row[1] for row in admin.guides()} == {"machine-learning-engineer.md"}
+    assert {row[0] for row in admin.guides()} == {"machine-learning-engineer.md"}
 
 
 def test_only_the_chat_is_callable_through_the_api(setup: tuple[Path, Any, Any], tmp_path: Path) -> None:
@@ -132,3 +132,46 @@ def test_only_the_chat_is_callable_through_the_api(setup: tuple[Path, Any, Any],
                                              admin_password="pw"))
     names = set(demo.get_api_info()["named_endpoints"])
     assert names == {"/chat"}
+
+
+def test_admin_table_has_the_guides_command_columns(setup: tuple[Path, Any, Any], tmp_path: Path) -> None:
+    from chatbot.ui import GUIDE_COLUMNS
+
+    _, index, _ = setup
+    admin = AdminHandler(Settings(index_dir=tmp_path / "index"), index)
+    rows = {row[0]: dict(zip(GUIDE_COLUMNS, row, strict=True)) for row in admin.guides()}
+    assert rows["data-scientist.md"]["role"] == "Data Scientist"
+    assert rows["machine-learning-engineer.md"]["last_reviewed"] == "2026-11-23"
+    assert rows["machine-learning-engineer.md"]["sections"] > 0 and rows["machine-learning-engineer.md"]["chunks"] > 0
+
+
+def test_admin_corrects_a_role_in_the_front_matter(setup: tuple[Path, Any, Any], tmp_path: Path) -> None:
+    knowledge, index, _ = setup
+    admin = AdminHandler(Settings(knowledge_dir=knowledge, index_dir=tmp_path / "index", admin_password="pw"), index)
+    guide = knowledge / "data-scientist.md"
+    before = guide.read_text(encoding="utf-8")
+    with pytest.raises(CareerBotError, match="Wrong admin password"):
+        admin.set_role("nope", "data-scientist.md", "Analytics Engineer")
+    with pytest.raises(CareerBotError, match="Type the role"):
+        admin.set_role("pw", "data-scientist.md", " \n ")
+    with pytest.raises(CareerBotError, match="Choose a guide"):
+        admin.set_role("pw", "../outside.md", "Analytics Engineer")
+    assert guide.read_text(encoding="utf-8") == before
+
+    status = admin.set_role("pw", "data-scientist.md", "  Analytics   Engineer ")
+    assert "set to Analytics Engineer" in status and "Re-ingest finished" in status
+    after = guide.read_text(encoding="utf-8")
+    assert "role: Analytics Engineer" in after and "title: Data Scientist Career Guide" in after
+    assert after.split("\n---", 1)[1] == before.split("\n---", 1)[1]  # the guide's text is untouched
+    roles = {row[0]: row[2] for row in admin.guides()}
+    assert roles["data-scientist.md"] == "Analytics Engineer"
+    assert index.snapshot().roles.mentioned("what does an analytics engineer do") == "Analytics Engineer"
+
+
+def test_admin_role_correction_is_for_markdown_only(tmp_path: Path) -> None:
+    knowledge, index = make_index(tmp_path, "registered-nurse.txt")
+    admin = AdminHandler(Settings(knowledge_dir=knowledge, index_dir=tmp_path / "index", admin_password="pw"), index)
+    before = (knowledge / "registered-nurse.txt").read_bytes()
+    with pytest.raises(CareerBotError, match="only be set for Markdown"):
+        admin.set_role("pw", "registered-nurse.txt", "Nurse")
+    assert (knowledge / "registered-nurse.txt").read_bytes() == before
