@@ -3,7 +3,9 @@
 
 import hmac
 import html
+import time
 from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -17,16 +19,20 @@ from chatbot.feedback import FeedbackStore
 from chatbot.indexing import Report, ingest
 from chatbot.render import to_safe_html
 from chatbot.retrieval import Index
+from chatbot.throttle import PasswordThrottle, Verdict
 from chatbot.uploads import delete_guide, save_upload
 
 Message = dict[str, Any]
 State = dict[str, Any]
+RATINGS_PER_MINUTE = 20  # per browser session: plenty for a person, a wall for a script
+# The address an admin action came from, set by the UI around each call (the handlers stay plain functions).
+admin_client: ContextVar[str] = ContextVar("admin_client", default="")
 # The admin guides table: the same columns as `python -m chatbot guides`.
 GUIDE_COLUMNS = ("source", "title", "role", "aliases", "sections", "chunks", "dropped", "last_reviewed")
 
 def new_state() -> State:
     """Per-browser-session state: the plain-text turns and what each answer was built from."""
-    return {"turns": [], "answers": {}, "last_feedback": 0}
+    return {"turns": [], "answers": {}, "last_feedback": 0}  # rate() adds "ratings" and "rated_at"
 
 
 def _bar(ms: float, scale: float = 5.0) -> str:
@@ -55,10 +61,12 @@ def sources_markdown(answer: Answer) -> str:
 class ChatHandler:
     """Streams answers into the chat history; one instance serves every session."""
 
-    def __init__(self, chain: Runnable[dict[str, Any], AnswerChunk], feedback: FeedbackStore, max_chars: int) -> None:
+    def __init__(self, chain: Runnable[dict[str, Any], AnswerChunk], feedback: FeedbackStore, max_chars: int,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.chain = chain
         self.feedback = feedback
         self.max_chars = max_chars
+        self.clock = clock
 
     def respond(self, message: str, history: list[Message], state: State) -> Iterator[tuple[list[Message], State, str]]:
         """Yield (history, state, textbox value) as the answer streams in."""
@@ -112,10 +120,24 @@ class ChatHandler:
 
     def rate(self, index: int, liked: bool, state: State) -> str:
         """Store a thumbs up/down for the answer at a chat position (or the answer its sources belong to)."""
-        record = state["answers"].get(index) or state["answers"].get(index - 1)
+        position = index if index in state["answers"] else index - 1
+        record = state["answers"].get(position)
         if record is None:
             return "Only answers can be rated."
-        state["last_feedback"] = self.feedback.add(record["question"], record["answer"], record["chunk_ids"], liked)
+        now = self.clock()
+        recent = [t for t in state.setdefault("rated_at", []) if now - t < 60]
+        if len(recent) >= RATINGS_PER_MINUTE:
+            return "That is a lot of ratings at once; please wait a minute."
+        state["rated_at"] = [*recent, now]
+        ratings = state.setdefault("ratings", {})
+        if position in ratings:  # one rating per answer per browser: a new one replaces the old
+            self.feedback.set_rating(ratings[position], liked)
+        else:
+            stored = self.feedback.add(record["question"], record["answer"], record["chunk_ids"], liked)
+            if not stored:
+                return "Feedback cannot be stored right now, sorry."
+            ratings[position] = stored
+        state["last_feedback"] = ratings[position]
         return "Thanks for the feedback. You can add a reason below."
 
     def reason(self, text: str, state: State) -> str:
@@ -132,18 +154,23 @@ class AdminHandler:
     def __init__(self, settings: Settings, index: Index) -> None:
         self.settings = settings
         self.index = index
+        self.throttle = PasswordThrottle(settings.admin_retry_seconds, settings.admin_retry_max_seconds)
 
     @property
     def enabled(self) -> bool:
         """False when no admin password is configured: the admin view is then read-only."""
         return bool(self.settings.admin_password)
 
-    def check(self, password: str) -> None:
-        """Raise unless the password matches the configured one."""
+    def check(self, password: str, client: str | None = None) -> None:
+        """Raise unless the password matches the configured one; wrong guesses make the client wait."""
         if not self.enabled:
             raise CareerBotError("Admin actions are disabled: set CAREERBOT_ADMIN_PASSWORD and restart the app.")
         given = (password or "").encode()
-        if not hmac.compare_digest(given, self.settings.admin_password.encode()):
+        matches = hmac.compare_digest(given, self.settings.admin_password.encode())
+        decision = self.throttle.judge(admin_client.get() if client is None else client, matches)
+        if decision.verdict is Verdict.TOO_SOON:
+            raise CareerBotError(f"Too many wrong admin passwords: try again in {max(decision.retry_in, 0.1):.1f} s.")
+        if decision.verdict is Verdict.WRONG:
             raise CareerBotError("Wrong admin password.")
 
     def guides(self) -> list[list[Any]]:
@@ -220,11 +247,14 @@ def build_demo(chain: Runnable[dict[str, Any], AnswerChunk], index: Index, setti
         return rows, frame, gr.update(choices=["", *choices]), gr.update(choices=choices), gr.update(choices=choices)
 
     def guarded(action: Callable[..., str]) -> Callable[..., str]:
-        def run(*args: Any) -> str:
+        def run(request: gr.Request, *args: Any) -> str:
+            token = admin_client.set(request.client.host if request and request.client else "")
             try:
                 return action(*args)
             except CareerBotError as exc:
                 return f"⚠️ {html.escape(str(exc))}"
+            finally:
+                admin_client.reset(token)
         return run
 
     with gr.Blocks(title="Career guide chatbot", analytics_enabled=False) as demo:
@@ -322,6 +352,19 @@ def build_demo(chain: Runnable[dict[str, Any], AnswerChunk], index: Index, setti
 
 def launch(demo: Any, settings: Settings) -> None:
     """Serve on the configured address with safe defaults: no share link, bounded queue, files locked down."""
+    from gradio.utils import get_upload_folder
+    from starlette.middleware import Middleware
+
+    from chatbot.config import ENV_FILE
+    from chatbot.web import Edge, EdgeRules, allowed_hosts
+
+    rules = EdgeRules(
+        allowed_hosts=allowed_hosts(settings.host, settings.allowed_hosts),
+        public_names=frozenset(str(f.api_name) for f in demo.fns.values() if f.api_visibility == "public"),
+        known_events=frozenset(demo.fns), upload_dir=Path(get_upload_folder()),
+        max_upload_bytes=settings.max_guide_bytes + 65536,  # one guide and its multipart envelope
+        upload_quota_bytes=int(settings.upload_quota_mb * 1024 * 1024),
+    )
     demo.queue(default_concurrency_limit=4, max_size=64)
     demo.launch(
         server_name=settings.host,
@@ -330,10 +373,12 @@ def launch(demo: Any, settings: Settings) -> None:
         ssr_mode=False,
         show_error=False,
         max_file_size=settings.max_guide_bytes,
-        blocked_paths=[str(settings.knowledge_dir), str(settings.index_dir), str(Path.cwd() / ".env")],
+        blocked_paths=[str(settings.knowledge_dir), str(settings.index_dir), str(ENV_FILE), str(Path.cwd() / ".env")],
         allowed_paths=[],
         strict_cors=True,
         enable_monitoring=False,
         footer_links=[],
+        run_history=False,  # Gradio 6 would keep every question and answer in the browser's storage
+        app_kwargs={"middleware": [Middleware(Edge, rules=rules)]},
         quiet=True,
     )

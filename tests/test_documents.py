@@ -363,3 +363,145 @@ def test_find_guides_lists_known_suffixes_and_skips_hidden_files(knowledge: Path
     assert names == ["data-scientist.md", "registered-nurse.txt", "sub/electrician.pdf", "web-developer.html"]
     assert load_guide(knowledge / "sub" / "electrician.pdf", knowledge, MAX).source == "sub/electrician.pdf"
     assert find_guides(knowledge / "missing") == []
+
+
+# --- Guides as they come from the web --------------------------------------------------------------------------
+
+
+def test_front_matter_is_yaml_folded_titles_lists_and_nested_keys() -> None:
+    guide = load_guide(DATA / "ux-designer-web.md", DATA, MAX)
+    assert guide.title == "How to Become a UX Designer in 2031: In-depth Guide"  # folded over two lines
+    assert guide.aliases == ("User Experience Designer", "UX Designer")
+    assert guide.meta["seo.keywords"] == "ux, design, careers"
+    assert guide.meta["last_reviewed"] == "2031-02-14"
+    text = "---\ntitle: Baker Guide\nrole: Baker\naliases: bread baker, artisan baker\n---\n\n## Duties\n\nBakes.\n"
+    baker = parse_guide("baker.md", text.encode())
+    assert (baker.role, baker.aliases) == ("Baker", ("bread baker", "artisan baker"))
+
+
+def test_front_matter_that_is_not_yaml_is_reported_with_its_line() -> None:
+    with pytest.raises(GuideError) as info:
+        parse_guide("bad.md", b"---\ntitle: [unclosed\nrole: Baker\n---\n\n## Duties\n\nBakes.\n")
+    assert "not valid YAML" in info.value.reason
+
+
+def test_web_markdown_keeps_the_answers_and_drops_the_noise_with_reasons() -> None:
+    guide = load_guide(DATA / "ux-designer-web.md", DATA, MAX)
+    assert [s.path for s in guide.sections] == [
+        ("FAQ", "What does a UX designer do?"),
+        ("FAQ", "How much does a UX designer earn?"),
+        ("FAQ", "How long does it take to become a UX designer?"),
+        ("1. Build a portfolio",),
+    ]
+    everything = "\n".join(s.text for s in guide.sections)
+    for noise in ("TOC", "{:toc}", "Twitter", "call-to-action", "utm_", "https://", "Write a detailed comparison",
+                  "Jordan Vale", "<span", "(#"):
+        assert noise not in everything, noise
+    does, pay, _, portfolio = (s.text for s in guide.sections)
+    assert "Read our guide to usability testing before your first interview." in does  # link text kept
+    assert "- Running interviews with users (a starter kit)" in does
+    assert "- Location: Top tech hubs; Salary: Up to $200,000+" in pay
+    assert "- Location: Smaller cities; Salary: Around $85,000" in pay
+    assert portfolio.startswith("Share your work on GitHub")
+    reasons = [d.reason.value for d in guide.dropped]
+    assert reasons == [
+        "toc directive", "table of contents", "share/social block", "unknown tag", "bare url", "unknown tag",
+        "prompt list", "empty heading", "author bio",
+    ]
+    assert guide.dropped[6].words.startswith("1. Write a detailed comparison of UX")
+
+
+def test_markdown_headings_at_any_level_from_tokens_and_emphasis_kept_in_text() -> None:
+    text = (
+        "# Florist Guide\n\nSetext Title\n============\n\n#### Deep question?\n\nIt **is** deep.\n\n"
+        "Wrapped paragraph line one\nand line two.\n"
+    )
+    guide = parse_guide("florist.md", text.encode())
+    assert guide.title == "Florist Guide"
+    assert [s.path for s in guide.sections] == [("Setext Title", "Deep question?")]
+    assert guide.sections[0].text == "It **is** deep.\n\nWrapped paragraph line one and line two."
+
+
+def test_saved_career_service_page_is_read_from_its_main_content() -> None:
+    guide = load_guide(DATA / "lifeguard.html", DATA, MAX)
+    assert guide.title == "Lifeguard"  # the '| Explore careers' site name is gone
+    assert [s.path for s in guide.sections] == [
+        (),  # the introduction under the page's h1
+        ("How to become a lifeguard",),
+        ("How to become a lifeguard", "Entry requirements"),
+        ("How to become a lifeguard", "Volunteering"),
+        ("Salary",),
+        ("Working hours",),
+    ]
+    everything = "\n".join(s.text for s in guide.sections)
+    for noise in ("cookies", "Skip to", "Skills assessment", "Search", "Swimming teacher", "useful", "Copyright",
+                  "Leisure Assistant", "13.20"):
+        assert noise not in everything, noise
+    assert guide.sections[0].text.startswith("Lifeguards supervise swimming pools")
+    assert "at least 16 years old" in guide.sections[2].text  # an h4 section of its own
+    assert "up to 24,000 a year" in guide.sections[4].text
+    assert [d.reason.value for d in guide.dropped] == ["job ads"]
+
+
+def test_site_names_after_a_separator_leave_the_page_title() -> None:
+    from chatbot.documents import site_title
+
+    assert site_title("Lifeguard | Explore careers") == "Lifeguard"
+    assert site_title("Plumber - Careers Wales") == "Plumber"
+    assert site_title("Data-driven Marketer") == "Data-driven Marketer"
+
+
+TRADE_PDF_PAGES = [
+    [],  # a cover page with no text
+    [
+        "Electrician Trade Profile",
+        "What does an Electrician do?",
+        "Construction electricians install wiring in new homes and",
+        "offices. Construction electricians may also",
+        "repair lighting systems and test circuits in older electri-",
+        "cal installations.",
+        "Example Trade Board 2031 - Page 2",
+    ],
+    [
+        "Typical Tasks",
+        "Task Name",
+        "How Often",
+        "Install Wiring",
+        "Every Day",
+        "Test Circuits",
+        "Every Week",
+        "What is the salary of an Electrician?",
+        "The median pay for an Electrician is $61,590 a",
+        "year before overtime.",
+        "Example Trade Board 2031 - Page 3",
+    ],
+]
+
+
+def test_pdf_lines_join_into_paragraphs_without_footers_cover_or_cell_headings() -> None:
+    guide = parse_guide("trade-profile.pdf", make_pdf(TRADE_PDF_PAGES))  # no title in the metadata
+    assert guide.title == "Electrician Trade Profile"  # the first page's heading, not the file name
+    assert [(s.path, s.page) for s in guide.sections] == [
+        (("What does an Electrician do?",), 2),
+        (("Typical Tasks",), 3),
+        (("What is the salary of an Electrician?",), 3),
+    ]
+    assert guide.sections[0].text == (
+        "Construction electricians install wiring in new homes and offices. Construction electricians may also "
+        "repair lighting systems and test circuits in older electrical installations."
+    )
+    assert guide.sections[1].text == "Task Name; How Often; Install Wiring; Every Day; Test Circuits; Every Week"
+    assert guide.sections[2].text == "The median pay for an Electrician is $61,590 a year before overtime."
+    assert [(d.reason.value, d.words) for d in guide.dropped] == [
+        ("running header/footer", "Example Trade Board 2031 - Page 3")
+    ]
+
+
+def test_the_formats_table_names_every_suffix_loading_and_uploads_accept() -> None:
+    from chatbot.formats import SUFFIXES, UPLOAD_HINT, UPLOAD_SUFFIXES, Kind, format_of
+
+    assert SUFFIXES == (".md", ".markdown", ".txt", ".html", ".htm", ".pdf")
+    assert set(UPLOAD_SUFFIXES) == set(SUFFIXES)
+    assert UPLOAD_HINT == ".md, .txt, .html or .pdf"
+    assert format_of("Guide.HTM").kind is Kind.HTML  # type: ignore[union-attr]
+    assert format_of("notes.docx") is None
