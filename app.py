@@ -3,18 +3,34 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
-import tempfile
 
-# Set before Gradio or Hugging Face code is imported: no analytics, no hub, and an upload folder of our own.
+# Set before Gradio or Hugging Face code is imported: no analytics, no hub.
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
-os.environ.setdefault("GRADIO_TEMP_DIR", tempfile.mkdtemp(prefix="careerbot-"))
+
+
+def _stop(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt  # Gradio closes its server on it, and every `with` below cleans up
 
 
 def main() -> int:
     """Ingest what changed in the guides, then serve the chat."""
+    from contextlib import ExitStack
+
+    from chatbot.web import temp_folder
+
+    signal.signal(signal.SIGTERM, _stop)
+    with ExitStack() as temp:
+        if not os.environ.get("GRADIO_TEMP_DIR"):  # an upload folder of our own, removed when the app stops
+            os.environ["GRADIO_TEMP_DIR"] = str(temp.enter_context(temp_folder()))
+        return serve()
+
+
+def serve() -> int:
+    """Ingest what changed in the guides, then serve the chat until stopped."""
     from contextlib import ExitStack
 
     from chatbot.errors import CareerBotError, IndexBusyError

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from chatbot.errors import ConfigError
 
@@ -39,6 +39,15 @@ class Settings(BaseSettings):
     max_question_chars: int = 2000
     top_k: int = 4
     query_threads: int = 1  # torch threads when answering (an ingest from ingest.py uses them all)
+    allowed_hosts: Annotated[tuple[str, ...], NoDecode] = ()  # host names beside loopback, e.g. behind a proxy
+    admin_retry_seconds: float = 1.0  # wait after the 4th wrong admin password in a row, doubling each time
+    admin_retry_max_seconds: float = 60.0
+    upload_quota_mb: float = 50.0  # all browser uploads waiting in the temp folder; the oldest go first
+
+    @field_validator("allowed_hosts", mode="before")
+    @classmethod
+    def _split_hosts(cls, value: object) -> object:
+        return tuple(h.strip() for h in value.split(",") if h.strip()) if isinstance(value, str) else value
 
     @field_validator("knowledge_dir", "index_dir", mode="after")
     @classmethod

@@ -1,8 +1,7 @@
-"""Accept an uploaded guide safely: size cap, type from the content, a generated name inside the folder."""
+"""Accept an uploaded guide safely: size cap, type from the content, a name from its title inside the folder."""
 
 from __future__ import annotations
 
-import hashlib
 import html
 import json
 import os
@@ -10,7 +9,7 @@ import re
 import tempfile
 from pathlib import Path
 
-from chatbot.documents import find_guides, parse_guide, source_of
+from chatbot.documents import Guide, find_guides, parse_guide, source_of
 from chatbot.errors import GuideError
 
 UPLOADS_META = ".uploads.json"  # hidden: never read as a guide
@@ -59,11 +58,35 @@ def save_upload(knowledge_dir: Path, original_name: str, data: bytes, max_bytes:
     except Exception as exc:  # a parser failing in a way it does not report (pypdf's DependencyError for AES)
         raise GuideError(shown, f"the file cannot be read ({exc.__class__.__name__})") from None
     if not replace:
-        slug = re.sub(r"[^a-z0-9]+", "-", guide.title.lower()).strip("-")[:60] or "guide"
-        target = knowledge_dir / f"{slug}-{hashlib.sha256(data).hexdigest()[:8]}{kind}"
+        target = _free_name(knowledge_dir, _name_of(guide), kind)
     _write_atomic(target, data)
     _remember_name(knowledge_dir, target.name, shown)
     return source_of(target, knowledge_dir)
+
+
+def _name_of(guide: Guide) -> str:
+    """What to call a guide's file: its own title, or (a plain-text guide has none) the role its first heading names.
+
+    The name matters: a guide without a title in its content is titled from its file name when it is ingested.
+    """
+    from chatbot.catalog import name_role
+
+    own_title = "" if guide.title.lower() == "upload" else guide.title  # "upload" is the name it was parsed under
+    first_heading = next((s.path[-1] for s in guide.sections if s.path), "")
+    for text in (own_title, name_role("", first_heading)):
+        slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:60].strip("-")
+        if slug:
+            return slug
+    return "guide"
+
+
+def _free_name(knowledge_dir: Path, stem: str, kind: str) -> Path:
+    """`stem.kind`, or `stem-2.kind` and so on when a guide of that name (in any format) exists."""
+    taken = {p.stem.lower() for p in find_guides(knowledge_dir)}
+    number = 1
+    while (name := stem if number == 1 else f"{stem}-{number}") in taken:
+        number += 1
+    return knowledge_dir / f"{name}{kind}"
 
 
 def delete_guide(knowledge_dir: Path, source: str) -> None:

@@ -1,4 +1,4 @@
-"""Uploads: type from content, size cap, generated names inside the folder, atomic replace."""
+"""Uploads: type from content, size cap, names from the guide's title inside the folder, atomic replace."""
 
 import json
 from pathlib import Path
@@ -16,14 +16,38 @@ def listing(folder: Path) -> set[str]:
     return {str(p.relative_to(folder.parent)) for p in folder.parent.rglob("*")}
 
 
-def test_new_upload_gets_a_generated_safe_name(tmp_path: Path) -> None:
+def test_new_upload_is_named_after_its_title(tmp_path: Path) -> None:
     knowledge = tmp_path / "knowledge"
     knowledge.mkdir()
     source = save_upload(knowledge, "../../etc/passwd.md", GUIDE, MB)
-    assert source.startswith("test-pilot-guide-") and source.endswith(".md")
+    assert source == "test-pilot-guide.md"
     assert (knowledge / source).read_bytes() == GUIDE
     names = json.loads((knowledge / UPLOADS_META).read_text())
     assert names[source] == "passwd.md"
+
+
+LOCKSMITH = b"What does a locksmith do?\nA locksmith installs and repairs locks.\n\nHow long does it take?\nTwo years.\n"
+
+
+def test_plain_text_upload_is_named_after_the_role_its_content_names(tmp_path: Path) -> None:
+    from chatbot.documents import load_guide
+
+    knowledge = tmp_path / "knowledge"
+    knowledge.mkdir()
+    source = save_upload(knowledge, "upload-ddf323c2.txt", LOCKSMITH, MB)
+    assert source == "locksmith.txt"
+    guide = load_guide(knowledge / source, knowledge, MB)  # as the ingest will read it
+    assert guide.title == "Locksmith" and guide.role == "Locksmith"
+
+
+def test_names_stay_unique_in_the_folder_whatever_the_format(tmp_path: Path) -> None:
+    knowledge = tmp_path / "knowledge"
+    knowledge.mkdir()
+    (knowledge / "test-pilot-guide.txt").write_bytes(b"## What is it?\nA guide.\n")
+    first = save_upload(knowledge, "a.md", GUIDE, MB)
+    second = save_upload(knowledge, "b.md", GUIDE.replace(b"They fly.", b"They fly fast."), MB)
+    assert (first, second) == ("test-pilot-guide-2.md", "test-pilot-guide-3.md")
+    assert (knowledge / "test-pilot-guide.txt").read_bytes() == b"## What is it?\nA guide.\n"
 
 
 @pytest.mark.parametrize(
