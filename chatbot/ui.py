@@ -16,6 +16,7 @@ from chatbot.catalog import clean_role, write_role
 from chatbot.config import Settings
 from chatbot.errors import CareerBotError
 from chatbot.feedback import FeedbackStore
+from chatbot.formats import UPLOAD_HINT, UPLOAD_SUFFIXES
 from chatbot.indexing import Report, ingest
 from chatbot.render import to_safe_html
 from chatbot.retrieval import Index
@@ -306,8 +307,8 @@ def build_demo(chain: Runnable[dict[str, Any], AnswerChunk], index: Index, setti
             refresh = gr.Button("Refresh", elem_id="refresh-guides")
             password = gr.Textbox(label="Admin password", type="password", elem_id="admin-password")
             with gr.Row():
-                upload_file = gr.File(label="Upload a guide (.md, .txt, .html, .pdf)", elem_id="upload-file",
-                                      file_types=[".md", ".txt", ".html", ".htm", ".pdf"], type="filepath")
+                upload_file = gr.File(label=f"Upload a guide ({UPLOAD_HINT})", elem_id="upload-file",
+                                      file_types=list(UPLOAD_SUFFIXES), type="filepath")
                 replace = gr.Dropdown(label="Replace an existing guide (empty: add a new one)", choices=[""],
                                       value="", elem_id="replace-guide")
             upload_btn = gr.Button("Upload", elem_id="upload-btn")

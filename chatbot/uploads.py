@@ -11,6 +11,7 @@ from pathlib import Path
 
 from chatbot.documents import Guide, find_guides, parse_guide, source_of
 from chatbot.errors import GuideError
+from chatbot.formats import UPLOAD_HINT, Kind, format_of, suffix_of
 
 UPLOADS_META = ".uploads.json"  # hidden: never read as a guide
 _HTML = re.compile(rb"<\s*(!doctype\s+html|html|head|body|h[1-6]|p|div|section|article)\b", re.I)
@@ -21,16 +22,17 @@ def sniff(data: bytes, name: str) -> str:
     head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
     claimed = Path(name).suffix.lower()
     if head.startswith(b"%PDF-"):
-        return ".pdf"
+        return suffix_of(Kind.PDF)
     if claimed == ".pdf":
         raise GuideError(name, "the file is named .pdf but its content is not a PDF")
     if head[:5].lower() in (b"<?xml", b"<svg ") or b"<svg" in head[:200].lower():
-        raise GuideError(name, "SVG and XML files are not guides; upload .md, .txt, .html or .pdf")
+        raise GuideError(name, f"SVG and XML files are not guides; upload {UPLOAD_HINT}")
     if head.startswith((b"MZ", b"\x7fELF", b"PK\x03\x04", b"\x1f\x8b", b"\x89PNG", b"GIF8", b"\xff\xd8\xff")):
         raise GuideError(name, "the file is a program, archive or image, not a guide")
     if _HTML.search(head):
-        return ".html"
-    return ".md" if claimed in (".md", ".markdown") else ".txt"
+        return suffix_of(Kind.HTML)
+    named = format_of(name)
+    return suffix_of(Kind.MARKDOWN if named and named.kind is Kind.MARKDOWN else Kind.TEXT)
 
 
 def save_upload(knowledge_dir: Path, original_name: str, data: bytes, max_bytes: int, replace: str = "") -> str:
