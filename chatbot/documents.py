@@ -14,6 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from chatbot.catalog import name_role
 from chatbot.cleaning import Block, BlockKind, Dropped, DropReason, Item, Link, clean, first_words
 from chatbot.errors import GuideError
 from chatbot.formats import SUFFIXES, Kind, format_of
@@ -116,7 +117,8 @@ def parse_guide(source: str, data: bytes) -> Guide:
             "(a '## ' line in Markdown, a question line in plain text)",
         )
     title = _meta_text(meta.get("title")) or title or h1 or _title_from_name(source)
-    role = _meta_text(meta.get("role")) or _role_from_title(title)
+    first_heading = next((s.path[0] for s in sections if s.path), "")
+    role = _meta_text(meta.get("role")) or name_role(title, first_heading)
     return Guide(
         source,
         title,
@@ -166,10 +168,6 @@ def _decode_text(source: str, data: bytes) -> str:
 
 def _title_from_name(source: str) -> str:
     return re.sub(r"[-_]+", " ", Path(source).stem).strip().title() or source
-
-
-def _role_from_title(title: str) -> str:
-    return re.sub(r"\s*(career\s+)?guide\s*$", "", title, flags=re.I).strip() or title
 
 
 # --- Front matter ----------------------------------------------------------------------------------------------
