@@ -371,6 +371,7 @@ def test_find_guides_lists_known_suffixes_and_skips_hidden_files(knowledge: Path
 def test_front_matter_is_yaml_folded_titles_lists_and_nested_keys() -> None:
     guide = load_guide(DATA / "ux-designer-web.md", DATA, MAX)
     assert guide.title == "How to Become a UX Designer in 2031: In-depth Guide"  # folded over two lines
+    assert guide.role == "UX Designer"  # no role in the front matter: the one a reader would name
     assert guide.aliases == ("User Experience Designer", "UX Designer")
     assert guide.meta["seo.keywords"] == "ux, design, careers"
     assert guide.meta["last_reviewed"] == "2031-02-14"
@@ -424,7 +425,7 @@ def test_markdown_headings_at_any_level_from_tokens_and_emphasis_kept_in_text() 
 
 def test_saved_career_service_page_is_read_from_its_main_content() -> None:
     guide = load_guide(DATA / "lifeguard.html", DATA, MAX)
-    assert guide.title == "Lifeguard"  # the '| Explore careers' site name is gone
+    assert guide.title == guide.role == "Lifeguard"  # the '| Explore careers' site name is gone
     assert [s.path for s in guide.sections] == [
         (),  # the introduction under the page's h1
         ("How to become a lifeguard",),
@@ -481,6 +482,7 @@ TRADE_PDF_PAGES = [
 def test_pdf_lines_join_into_paragraphs_without_footers_cover_or_cell_headings() -> None:
     guide = parse_guide("trade-profile.pdf", make_pdf(TRADE_PDF_PAGES))  # no title in the metadata
     assert guide.title == "Electrician Trade Profile"  # the first page's heading, not the file name
+    assert guide.role == "Electrician"
     assert [(s.path, s.page) for s in guide.sections] == [
         (("What does an Electrician do?",), 2),
         (("Typical Tasks",), 3),

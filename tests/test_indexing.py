@@ -400,3 +400,66 @@ def test_fixture_guides_keep_their_facts_apart(knowledge: Path, store: Store, ha
     for leaked in ("SCRIPT_SHOULD_NEVER_APPEAR", "style-marker", "font-family"):
         assert leaked not in json.dumps(by_source)
     assert (DATA / "web-developer.html").read_text().count("SCRIPT_SHOULD_NEVER_APPEAR") == 2
+
+
+def test_a_dry_run_lists_sections_added_changed_and_removed_by_heading(
+    knowledge: Path, store: Store, hash_embedder: HashEmbedder
+) -> None:
+    copy_guides(knowledge, "seed", "ux-designer-web.md", "data-scientist.md")
+    first = run(knowledge, store, hash_embedder)
+    by_source = {g.source: g for g in first.per_guide}
+    assert by_source[SEED_NAME].added[0] == "What does a Machine Learning Engineer do?"
+    assert by_source[SEED_NAME].dropped == ()
+    web = by_source["ux-designer-web.md"]
+    assert web.dropped_counts()["toc directive"] == 1 and web.dropped_counts()["prompt list"] == 1
+
+    edit(knowledge / SEED_NAME, OLD_SALARY, NEW_SALARY)
+    edit(knowledge / SEED_NAME, "## Machine Learning Engineer Job Description Sample", "## Sample job advert")
+    (knowledge / "data-scientist.md").unlink()
+    report = run(knowledge, store, hash_embedder, dry_run=True)
+    seed = next(g for g in report.per_guide if g.source == SEED_NAME)
+    assert seed.added == ["Sample job advert"]
+    assert seed.changed == ["What is the job outlook for a Machine Learning Engineer?"]
+    assert seed.removed == ["Machine Learning Engineer Job Description Sample"]
+    gone = next(g for g in report.per_guide if g.source == "data-scientist.md")
+    assert gone.removed[0] == "What does a Data Scientist do?" and not gone.added
+    web_again = next(g for g in report.per_guide if g.source == "ux-designer-web.md")
+    assert (web_again.added, web_again.changed, web_again.removed) == ([], [], [])
+
+    summary = report.summary()
+    assert f"{SEED_NAME}: sections would be added: Sample job advert" in summary
+    assert "data-scientist.md: sections would be removed: What does a Data Scientist do?" in summary
+    assert "ux-designer-web.md: left out 9 block(s)" in summary and "  - prompt list: 1. Write a detailed" in summary
+    data = json.loads(json.dumps(report.to_dict()))
+    assert {"guides", "added", "updated", "removed", "embedded", "errors"} <= set(data)
+    seed_json = next(g for g in data["per_guide"] if g["source"] == SEED_NAME)
+    assert seed_json["sections"] == {
+        "added": ["Sample job advert"],
+        "changed": ["What is the job outlook for a Machine Learning Engineer?"],
+        "removed": ["Machine Learning Engineer Job Description Sample"],
+    }
+    web_json = next(g for g in data["per_guide"] if g["source"] == "ux-designer-web.md")
+    assert web_json["dropped"]["unknown tag"] == 2
+    assert {"reason": "bare url", "words": "https://example.org/salaries?utm_campaign=spring&ref=guide"} in web_json[
+        "dropped_blocks"
+    ]
+
+
+def test_web_guides_through_the_real_model_and_chroma_answer_from_content_not_noise(
+    knowledge: Path, store: Store, real_embedder: Any
+) -> None:
+    from chatbot.retrieval import Index
+
+    copy_guides(knowledge, "seed", "ux-designer-web.md", "lifeguard.html")
+    report = run(knowledge, store, real_embedder)
+    assert report.errors == []
+    index = Index(store, real_embedder)
+    pay = index.search("how much do ux designers earn in top tech hubs", k=3)
+    assert "Location: Top tech hubs; Salary: Up to $200,000+" in pay.hits[0].row.text
+    lifeguard = index.search("what are the entry requirements to be a lifeguard", k=3)
+    assert "at least 16 years old" in lifeguard.hits[0].row.text
+    for question in ("table of contents", "write a detailed comparison of ux design careers", "share on social media",
+                     "who is the author", "current vacancies leisure assistant", "accept cookies"):
+        for hit in index.search(question, k=4).hits:
+            for noise in ("{:toc}", "Write a detailed", "Twitter", "Jordan Vale", "Leisure Assistant", "cookies"):
+                assert noise not in hit.row.text, (question, noise)
