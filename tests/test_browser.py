@@ -279,6 +279,39 @@ def test_admin_replaces_a_guide_and_reingests(fresh_page: BrowserPage, work_dir:
 
 
 @pytest.mark.browser
+def test_admin_corrects_a_guide_role(fresh_page: BrowserPage, knowledge_dir: Path) -> None:
+    page = fresh_page.page
+    guide = knowledge_dir / PILOT_GUIDE
+
+    def set_role(role: str) -> str:
+        choose(page, "#role-guide", PILOT_GUIDE)
+        page.locator("#role-name textarea").fill(role)
+        return click_and_wait_status(page, "#role-btn")
+
+    _admin_tab(page)
+    assert "Wrong admin password" in set_role("Flight Test Engineer")
+    assert "role: Test Pilot" in guide.read_text(encoding="utf-8")
+    page.locator("#admin-password input").press_sequentially(ADMIN_PASSWORD)
+    status = set_role("Flight Test Engineer")
+    assert "set to Flight Test Engineer" in status and "Re-ingest finished" in status, status
+    text = guide.read_text(encoding="utf-8")
+    assert "role: Flight Test Engineer" in text and "title: Test Pilot Career Guide" in text
+    assert text.split("\n---", 1)[1] == PILOT_TEXT.split("\n---", 1)[1]  # the guide's text is untouched
+    page.locator("#guides-table").get_by_text("Flight Test Engineer", exact=True).filter(visible=True).first.wait_for()
+    screenshot(page, "admin-role.png")
+
+    _chat_tab(page)
+    new_chat(page)
+    answer = ask(page, "What does a flight test engineer do?")
+    assert "flies new and modified aircraft" in answer, answer
+
+    # Put the role back so the module's server is as it started.
+    _admin_tab(page)
+    assert "set to Test Pilot" in set_role("Test Pilot")
+    assert "role: Test Pilot" in guide.read_text(encoding="utf-8")
+
+
+@pytest.mark.browser
 def test_admin_actions_need_the_password(fresh_page: BrowserPage, knowledge_dir: Path, work_dir: Path) -> None:
     page = fresh_page.page
     intruder = work_dir / "intruder" / "intruder.md"

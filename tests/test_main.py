@@ -1,4 +1,4 @@
-"""python -m chatbot ask "QUESTION" [--index DIR] [--json], as a user runs it."""
+"""python -m chatbot ask "QUESTION" / guides [--index DIR] [--json], as a user runs it."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from index_helpers import run_parallel
+from index_helpers import build_index, close, run_parallel
 
 from chatbot.chain import RULES, ask
 from chatbot.service import build_from_settings, load_settings
@@ -121,3 +121,57 @@ def test_nul_bytes_through_the_python_api(seed_index: Path, real_embedder: Any, 
         assert "$112,430" in answer.text
     else:
         assert answer.refused
+
+
+CATALOG_GUIDES = ("seed", "devops-engineer-numbered.md", "ml-engineer-career-path.md")
+
+
+@pytest.fixture(scope="module")
+def catalog_runs(tmp_path_factory: pytest.TempPathFactory, real_embedder: Any) -> dict[str, Any]:
+    """A real-model, real-Chroma index of guides whose roles must be inferred, listed and asked about."""
+    base = tmp_path_factory.mktemp("catalog")
+    (base / "knowledge").mkdir()
+    close(build_index(base / "knowledge", base / "index", real_embedder, *CATALOG_GUIDES))
+    index = str(base / "index")
+    return run_parallel({
+        "json": ["-m", "chatbot", "guides", "--index", index, "--json"],
+        "text": ["-m", "chatbot", "guides", "--index", index],
+        "devops": ["-m", "chatbot", "ask", "How do I get into devops?", "--index", index, "--json"],
+        "missing": ["-m", "chatbot", "guides", "--index", str(base / "nothing")],
+    })
+
+
+@pytest.mark.slow
+def test_guides_json_lists_roles_inferred_by_the_catalog(catalog_runs: dict[str, Any]) -> None:
+    guides = {g["source"]: g for g in json.loads(ok(catalog_runs["json"]))["guides"]}
+    assert set(guides) == {"machine-learning-engineer.md", "devops-engineer-numbered.md", "ml-engineer-career-path.md"}
+    assert guides["devops-engineer-numbered.md"]["role"] == "DevOps Engineer"
+    assert guides["devops-engineer-numbered.md"]["title"] == "6. DevOps Engineer"
+    assert "devops" in guides["devops-engineer-numbered.md"]["aliases"]
+    # Two guides for one role share the role.
+    assert guides["ml-engineer-career-path.md"]["role"] == guides["machine-learning-engineer.md"]["role"]
+    seed = guides["machine-learning-engineer.md"]
+    assert seed["role"] == "Machine Learning Engineer" and seed["last_reviewed"] == "2026-11-23"
+    assert seed["sections"] > 0 and seed["chunks"] >= seed["sections"] and seed["dropped"] == 0
+    assert set(seed) == {"source", "title", "role", "aliases", "sections", "chunks", "dropped", "last_reviewed"}
+
+
+@pytest.mark.slow
+def test_guides_text_is_one_line_per_guide(catalog_runs: dict[str, Any]) -> None:
+    lines = ok(catalog_runs["text"]).splitlines()
+    assert lines[0].split() == ["source", "role", "title", "aliases", "sections", "chunks", "dropped", "last_reviewed"]
+    assert len(lines) == 4 and any(line.startswith("devops-engineer-numbered.md") and "DevOps Engineer" in line
+                                   for line in lines)
+
+
+@pytest.mark.slow
+def test_a_short_name_from_the_lexicon_reaches_the_guide(catalog_runs: dict[str, Any]) -> None:
+    result = json.loads(ok(catalog_runs["devops"]))
+    assert result["refused"] is False, result
+    assert {s["source"] for s in result["sources"]} == {"devops-engineer-numbered.md"}
+
+
+@pytest.mark.slow
+def test_guides_without_an_index_exits_1(catalog_runs: dict[str, Any]) -> None:
+    run = catalog_runs["missing"]
+    assert run.returncode == 1 and "error: there is no index at" in run.stderr and "Traceback" not in run.stderr
