@@ -40,7 +40,7 @@ class Settings(BaseSettings):
     top_k: int = 4
     query_threads: int = 1  # torch threads when answering (an ingest from ingest.py uses them all)
     allowed_hosts: Annotated[tuple[str, ...], NoDecode] = ()  # host names beside loopback, e.g. behind a proxy
-    admin_retry_seconds: float = 1.0  # wait after the 4th wrong admin password in a row, doubling each time
+    admin_retry_seconds: float = 1.0  # wait after the 6th wrong admin password in a row, doubling
     admin_retry_max_seconds: float = 60.0
     upload_quota_mb: float = 50.0  # all browser uploads waiting in the temp folder; the oldest go first
 

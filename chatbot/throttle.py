@@ -44,7 +44,7 @@ class PasswordThrottle:
     then one per `delay` seconds. A right password resets its client; one quiet for `forget_after` is forgotten.
     """
 
-    def __init__(self, delay: float = 1.0, max_delay: float = 60.0, *, free: int = 3, burst: int = 10,
+    def __init__(self, delay: float = 1.0, max_delay: float = 60.0, *, free: int = 5, burst: int = 10,
                  forget_after: float = 900.0, clock: Callable[[], float] = time.monotonic) -> None:
         self.delay, self.max_delay, self.free, self.burst = delay, max_delay, free, burst
         self.forget_after, self.clock = forget_after, clock
@@ -87,7 +87,7 @@ class PasswordThrottle:
         return state
 
     def _refill(self, now: float) -> None:
-        self._tokens = min(float(self.burst), self._tokens + (now - self._filled_at) / self.delay)
+        self._tokens = min(float(self.burst), self._tokens + (now - self._filled_at) / max(self.delay, 1e-9))
         self._filled_at = now
 
     def _token_wait(self) -> float:
