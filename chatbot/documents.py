@@ -263,7 +263,6 @@ def _markdown_blocks(text: str) -> list[Block]:
     lines = text.split("\n")
     tokens = _markdown().parse(text)
     blocks: list[Block] = []
-    last_end = -1
     i = 0
     while i < len(tokens):
         token = tokens[i]
@@ -285,8 +284,7 @@ def _markdown_blocks(text: str) -> list[Block]:
             block = Block(BlockKind.HTML, token.content.strip())
         if block is not None:
             source = "\n".join(lines[token.map[0] : token.map[1]]) if token.map else ""
-            tight = bool(token.map) and token.map[0] == last_end
-            last_end = token.map[1] if token.map else last_end
+            tight = bool(token.map) and token.map[0] > 0 and bool(lines[token.map[0] - 1].strip())
             blocks.append(Block(block.kind, block.text, block.level, block.items, source, tight))
             i = end + 1
         else:  # blockquotes, rules, closing tokens: their content is read as it comes
