@@ -145,7 +145,7 @@ class Index:
                 frequency[token] = frequency.get(token, 0) + 1
         # A term in over half the chunks (the role's own name in a one-role corpus) ranks nothing.
         common = frozenset(t for t, n in frequency.items() if len(rows) >= 4 and n > len(rows) / 2)
-        roles = Roles(sorted({g.role for g in state.guides.values() if g.role}))
+        roles = Roles.of_guides(state.guides.values())
         vocabulary = frozenset(w for r in rows for w in words(r.embed_text) if w not in STOPWORDS) | roles.words
         return Snapshot(
             state.version,

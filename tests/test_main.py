@@ -137,6 +137,7 @@ def catalog_runs(tmp_path_factory: pytest.TempPathFactory, real_embedder: Any) -
         "json": ["-m", "chatbot", "guides", "--index", index, "--json"],
         "text": ["-m", "chatbot", "guides", "--index", index],
         "devops": ["-m", "chatbot", "ask", "How do I get into devops?", "--index", index, "--json"],
+        "alias": ["-m", "chatbot", "ask", "How do you become a platform engineer?", "--index", index, "--json"],
         "missing": ["-m", "chatbot", "guides", "--index", str(base / "nothing")],
     })
 
@@ -147,7 +148,7 @@ def test_guides_json_lists_roles_inferred_by_the_catalog(catalog_runs: dict[str,
     assert set(guides) == {"machine-learning-engineer.md", "devops-engineer-numbered.md", "ml-engineer-career-path.md"}
     assert guides["devops-engineer-numbered.md"]["role"] == "DevOps Engineer"
     assert guides["devops-engineer-numbered.md"]["title"] == "6. DevOps Engineer"
-    assert "devops" in guides["devops-engineer-numbered.md"]["aliases"]
+    assert guides["devops-engineer-numbered.md"]["aliases"] == ["Platform Engineer", "devops"]
     # Two guides for one role share the role.
     assert guides["ml-engineer-career-path.md"]["role"] == guides["machine-learning-engineer.md"]["role"]
     seed = guides["machine-learning-engineer.md"]
@@ -169,6 +170,14 @@ def test_a_short_name_from_the_lexicon_reaches_the_guide(catalog_runs: dict[str,
     result = json.loads(ok(catalog_runs["devops"]))
     assert result["refused"] is False, result
     assert {s["source"] for s in result["sources"]} == {"devops-engineer-numbered.md"}
+
+
+@pytest.mark.slow
+def test_a_front_matter_alias_reaches_the_guide(catalog_runs: dict[str, Any]) -> None:
+    result = json.loads(ok(catalog_runs["alias"]))
+    assert result["refused"] is False, result
+    assert {s["source"] for s in result["sources"]} == {"devops-engineer-numbered.md"}
+    assert "system administration" in result["text"]
 
 
 @pytest.mark.slow
