@@ -93,6 +93,11 @@ def test_ingest_and_eval_through_the_server_match_embedded(chroma: ChromaServer,
         assert result.returncode == 0, result.stderr[-2000:]
         assert json.loads(result.stdout)["added"] == 9
     assert not (tmp_path / "server" / "chroma").exists()  # nothing embedded: vectors and record are on the server
+    listings = [run(["-m", "chatbot", "guides", "--index", str(tmp_path / name), "--json"],
+                    {"CAREERBOT_CHROMA_URL": url}) for name, url in (("embedded", ""), ("server", chroma.url))]
+    assert all(r.returncode == 0 for r in listings), [r.stderr[-2000:] for r in listings]
+    assert json.loads(listings[1].stdout) == json.loads(listings[0].stdout)
+    assert json.loads(listings[1].stdout)["guides"][0]["role"] == "Machine Learning Engineer"
     assert scores(tmp_path / "server", chroma.url) == scores(tmp_path / "embedded", "")
     busy = run(["ingest.py", "--knowledge", str(knowledge), "--index", str(tmp_path / "server"), "--json"],
                {"CAREERBOT_CHROMA_URL": chroma.url})
