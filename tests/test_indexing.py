@@ -448,18 +448,28 @@ def test_a_dry_run_lists_sections_added_changed_and_removed_by_heading(
 def test_web_guides_through_the_real_model_and_chroma_answer_from_content_not_noise(
     knowledge: Path, store: Store, real_embedder: Any
 ) -> None:
+    from test_documents import TRADE_PDF_PAGES, make_pdf
+
     from chatbot.retrieval import Index
 
     copy_guides(knowledge, "seed", "ux-designer-web.md", "lifeguard.html")
+    (knowledge / "trade-profile.pdf").write_bytes(make_pdf(TRADE_PDF_PAGES))
     report = run(knowledge, store, real_embedder)
     assert report.errors == []
+    roles = {g.source: g.role for g in store.record.state().guides.values()}
+    assert roles == {SEED_NAME: "Machine Learning Engineer", "ux-designer-web.md": "UX Designer",
+                     "lifeguard.html": "Lifeguard", "trade-profile.pdf": "Electrician"}
     index = Index(store, real_embedder)
     pay = index.search("how much do ux designers earn in top tech hubs", k=3)
     assert "Location: Top tech hubs; Salary: Up to $200,000+" in pay.hits[0].row.text
     lifeguard = index.search("what are the entry requirements to be a lifeguard", k=3)
     assert "at least 16 years old" in lifeguard.hits[0].row.text
+    wiring = index.search("what else may construction electricians do", k=3).hits[0].row
+    assert wiring.metadata["page"] == 2  # one joined sentence, cited with its page
+    assert "Construction electricians may also repair lighting systems" in wiring.text
     for question in ("table of contents", "write a detailed comparison of ux design careers", "share on social media",
                      "who is the author", "current vacancies leisure assistant", "accept cookies"):
         for hit in index.search(question, k=4).hits:
-            for noise in ("{:toc}", "Write a detailed", "Twitter", "Jordan Vale", "Leisure Assistant", "cookies"):
+            for noise in ("{:toc}", "Write a detailed", "Twitter", "Jordan Vale", "Leisure Assistant", "cookies",
+                          "Example Trade Board"):
                 assert noise not in hit.row.text, (question, noise)
