@@ -38,7 +38,7 @@ HOTSPOTS = {
     ("retrieval.py", "correct"): "Index.correct (typo fix + role short names)",
     ("roles.py", "mentioned"): "Roles.mentioned (all calls)",
     ("roles.py", "named"): "Roles.named",
-    ("gate.py", "foreign_subject"): "gate.foreign_subject",
+    ("question.py", "understand"): "question.understand",
     ("answer.py", "compose"): "answer.compose",
     ("embeddings.py", "embed"): "query embedding (model)",
     ("retrieval.py", "_dense"): "dense search (Chroma)",

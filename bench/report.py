@@ -122,7 +122,7 @@ def answer_section(entry: dict[str, Any], targets: list[list[Any]]) -> str:
                "RSS +MB", "build s", "texts through model", "refused", "dev hit@k", "gen hit@k"], size_rows),
         "Where the time goes: one extra pass per index under cProfile, cumulative ms per answer (the profiler "
         "inflates Python-heavy code, so compare rows within a column; rows overlap, e.g. `Roles.mentioned` is "
-        "called from the rewrite and from `foreign_subject`).",
+        "called from `question.understand`).",
         profile_table(sizes),
         probe_line(entry["result"].get("query_embedding_threads")),
         APPROX_NOTE if any("approx" in s["label"] for s in sizes) else "",

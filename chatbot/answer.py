@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from chatbot.chunking import sentence_lines
+from chatbot.question import Act, Reason
 from chatbot.retrieval import Hit
 from chatbot.roles import Roles
 from chatbot.text import STOPWORDS, stem, words
@@ -58,7 +59,9 @@ class Answer:
     retrieved: list[Retrieved] = field(default_factory=list)
     read: list[Retrieved] = field(default_factory=list)  # what the answer was built from: hits used + continuations
     refused: bool = False
-    reason: str = ""
+    reason: Reason = Reason.NONE
+    matched: str = ""  # what the refusal rule fired on: the attack phrase, the uncovered role, the evidence
+    act: Act = Act.CAREER
     rewritten_query: str = ""
     suggestions: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)

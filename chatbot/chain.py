@@ -1,4 +1,4 @@
-"""build_chain(index) -> a LangChain Runnable: condense -> retrieve -> gate -> compose, streaming."""
+"""build_chain(index) -> a LangChain Runnable: understand -> retrieve -> gate -> compose, streaming."""
 
 from __future__ import annotations
 
@@ -6,15 +6,15 @@ import logging
 import re
 import time
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from langchain_core.runnables import Runnable, RunnableGenerator, RunnableLambda
 
 from chatbot.answer import Answer, AnswerChunk, Source, compose, retrieved_of
 from chatbot.chunking import sentence_spans
-from chatbot.conversation import Turn, rewrite
 from chatbot.embeddings import embed_with_sentences
-from chatbot.gate import MIN_EVIDENCE, foreign_subject, is_injection, suggestions
+from chatbot.gate import MIN_EVIDENCE, MIN_OWN_EVIDENCE, suggestions
 from chatbot.generation import (
     adds_numbers,
     check,
@@ -24,12 +24,26 @@ from chatbot.generation import (
     sentences_as_they_stream,
     stream_text,
 )
+from chatbot.question import Act, Question, Reason, Turn, understand
 from chatbot.retrieval import Hit, Index, Search, Snapshot
 from chatbot.text import normalize
 
 NOT_COVERED = "My guides don't cover that, so I can't answer it reliably."
 RULES = "I can only answer career questions from my guides, and I don't change or reveal my instructions."
+SMALL_TALK = frozenset({Act.GREETING, Act.THANKS, Act.HELP})
 log = logging.getLogger(__name__)
+
+
+@dataclass
+class Pending:
+    """What the chain's steps hand on: the message, what was understood of it, and the answer being built."""
+
+    text: str
+    started: float
+    answer: Answer
+    understood: Question | None = None
+    query: str = ""
+    search: Search | None = None
 
 
 def build_chain(
@@ -46,47 +60,56 @@ def build_chain(
     sources, and replaced by the extractive answer when a check fails or the model does not answer.
     """
 
-    def condense(inputs: dict[str, Any]) -> dict[str, Any]:
+    def condense(inputs: dict[str, Any]) -> Pending:
         started = time.perf_counter()
         raw = str(inputs.get("question") or "")
-        question = normalize(raw)
-        state: dict[str, Any] = {"question": question, "started": started, "answer": Answer(question=question)}
-        answer = state["answer"]
-        if not question:
-            answer.refused, answer.reason, answer.text = True, "empty", "Please type a question about a career."
-        elif len(raw) > max_question_chars:
-            answer.question = question[:200]
-            answer.refused, answer.reason = True, "too_long"
+        text = normalize(raw)
+        pending = Pending(text, started, Answer(question=text))
+        answer = pending.answer
+        if not text:
+            answer.refused, answer.reason, answer.text = True, Reason.EMPTY, "Please type a question about a career."
+            return pending
+        if len(raw) > max_question_chars:
+            answer.question = text[:200]
+            answer.refused, answer.reason = True, Reason.TOO_LONG
             answer.text = (
                 f"Your question is {len(raw):,} characters long; please keep it under "
                 f"{max_question_chars:,} characters."
             )
-        elif is_injection(question):
-            answer.refused, answer.reason = True, "instructions"
+            return pending
         with index.store.reachable():
-            roles = index.snapshot().roles
+            snapshot = index.snapshot()
         history = _turns(inputs.get("history"))
-        state["query"] = rewrite(question, history, roles) if question else ""
-        if llm is not None and history and not answer.refused and state["query"] != question:
-            state["query"] = _condense_with_llm(llm, question, history) or state["query"]
-        answer.rewritten_query = state["query"]
-        return state
+        question = understand(raw, history, snapshot.roles, lambda t: index.correct(t, snapshot), snapshot.stems)
+        pending.understood, pending.query = question, question.query
+        answer.act = question.act
+        match question.act:
+            case Act.ATTACK:
+                _refuse(answer, Reason.INSTRUCTIONS, question.matched)
+            case Act.GREETING | Act.THANKS | Act.HELP:
+                answer.text = small_talk(question.act, snapshot)
+            case _ if question.foreign:
+                _refuse(answer, Reason.NO_GUIDE, question.foreign)
+        if llm is not None and history and not answer.refused and question.carried:
+            pending.query = _condense_with_llm(llm, text, history) or pending.query
+        answer.rewritten_query = pending.query
+        return pending
 
-    def retrieve(state: dict[str, Any]) -> dict[str, Any]:
-        answer: Answer = state["answer"]
-        if answer.reason in ("empty", "too_long"):
-            return state
+    def retrieve(pending: Pending) -> Pending:
+        answer = pending.answer
+        if not pending.query or (pending.understood and pending.understood.act in SMALL_TALK):
+            return pending
         started = time.perf_counter()
-        search = index.search(state["query"], top_k)
+        search = index.search(pending.query, top_k)
         answer.timings.update(search.timings)
         answer.timings["retrieve_ms"] = round((time.perf_counter() - started) * 1000, 2)
         answer.retrieved = [retrieved_of(h) for h in search.hits]
-        state["search"] = search
-        return state
+        pending.search = search
+        return pending
 
-    def answer_stream(states: Iterator[dict[str, Any]]) -> Iterator[AnswerChunk]:
-        for state in states:
-            yield from _compose(index, state, min_evidence, llm)
+    def answer_stream(steps: Iterator[Pending]) -> Iterator[AnswerChunk]:
+        for pending in steps:
+            yield from _compose(index, pending, min_evidence, llm)
 
     return (
         RunnableLambda(condense).with_config(run_name="condense")
@@ -95,9 +118,8 @@ def build_chain(
     )
 
 
-def _compose(index: Index, state: dict[str, Any], min_evidence: float, llm: Any) -> Iterator[AnswerChunk]:
-    answer: Answer = state["answer"]
-    search: Search | None = state.get("search")
+def _compose(index: Index, pending: Pending, min_evidence: float, llm: Any) -> Iterator[AnswerChunk]:
+    answer, search = pending.answer, pending.search
     started = time.perf_counter()
     if search is not None and not answer.refused:
         snapshot = search.snapshot
@@ -113,40 +135,84 @@ def _compose(index: Index, state: dict[str, Any], min_evidence: float, llm: Any)
                 sentences[hit.row.hash] = [(s, v) for (s, _, _), v in zip(spans, parts[0], strict=True)]
         evidence = max((float(v @ search.vector) for h in hits for _, v in sentences[h.row.hash]), default=0.0)
         answer.timings["evidence"] = round(evidence, 4)
-        subject = foreign_subject(state["question"], snapshot.roles, snapshot.stems)
-        if subject or evidence < min_evidence:
-            answer.refused, answer.reason = True, "not_covered"
+        own = evidence
+        if pending.understood is not None and pending.understood.carried:
+            # The carried role lifts any message ("tell me a joke (ML engineer)"): judge the message on its own too.
+            own_vector = index.embed_query(index.correct(pending.text, snapshot) or pending.text)
+            own = max((float(v @ own_vector) for h in hits for _, v in sentences[h.row.hash]), default=0.0)
+            answer.timings["own_evidence"] = round(own, 4)
+        if evidence < min_evidence:
+            _refuse(answer, Reason.NOT_COVERED, f"best evidence {evidence:.2f} < {min_evidence:.2f}")
+        elif own < MIN_OWN_EVIDENCE:
+            _refuse(answer, Reason.NOT_COVERED, f"the message alone scores {own:.2f} < {MIN_OWN_EVIDENCE:.2f}")
         else:
             answer.text, answer.sources = compose(search.query, hits, search.vector, sentences, snapshot.roles)
             answer.read = [retrieved_of(h) for h in hits]  # an LLM gets exactly these as its sources too
             if not answer.sources:
-                answer.refused, answer.reason = True, "not_covered"
+                _refuse(answer, Reason.NOT_COVERED, "no sentence fit the question")
             elif llm is not None:
                 answer.timings["compose_ms"] = round((time.perf_counter() - started) * 1000, 2)
-                yield from _generate(llm, state, hits)
+                yield from _generate(llm, pending, hits)
                 return
     if answer.refused and not answer.text:
+        log.info("refused (%s, on %r): %r", answer.reason, answer.matched, pending.text[:200])
         answer.suggestions = _topics(index, search)
-        lead = RULES if answer.reason == "instructions" else NOT_COVERED
-        offer = "\n".join(f"- {s}" for s in answer.suggestions)
-        answer.text = f"{lead} Here are some topics I can help with:\n\n{offer}" if offer else lead
+        answer.text = _refusal_text(answer, search.snapshot if search else index.snapshot())
     answer.timings["compose_ms"] = round((time.perf_counter() - started) * 1000, 2)
-    answer.timings["total_ms"] = round((time.perf_counter() - state["started"]) * 1000, 2)
+    answer.timings["total_ms"] = round((time.perf_counter() - pending.started) * 1000, 2)
     for piece in _pieces(answer.text):
         yield AnswerChunk(piece)
     yield AnswerChunk("", answer)
 
 
-def _generate(llm: Any, state: dict[str, Any], hits: list[Hit]) -> Iterator[AnswerChunk]:
+def _refuse(answer: Answer, reason: Reason, matched: str) -> None:
+    answer.refused, answer.reason, answer.matched = True, reason, matched
+
+
+def _refusal_text(answer: Answer, snapshot: Snapshot) -> str:
+    """The refusal: why, which roles there are guides for (when a role was missing), and topics to try."""
+    match answer.reason:
+        case Reason.INSTRUCTIONS:
+            lead = RULES
+        case Reason.NO_GUIDE:
+            lead = f"My guides don't cover the role {answer.matched}. {covered_roles(snapshot)}"
+        case _:
+            lead = NOT_COVERED
+    offer = "\n".join(f"- {s}" for s in answer.suggestions)
+    return f"{lead} Here are some topics I can help with:\n\n{offer}" if offer else lead
+
+
+def covered_roles(snapshot: Snapshot, limit: int = 8) -> str:
+    """'I have guides for: A, B and C.' (at most `limit` names, then how many more)."""
+    names = snapshot.roles.names
+    shown = ", ".join(names[:limit])
+    more = f" and {len(names) - limit} more" if len(names) > limit else ""
+    return f"I have guides for: {shown}{more}."
+
+
+def small_talk(act: Act, snapshot: Snapshot) -> str:
+    """A short friendly reply to a greeting, thanks or 'what can you do?': the roles covered and questions to try."""
+    starters = [h for _, h in snapshot.headings if h.endswith("?")][:3] or [h for _, h in snapshot.headings][:3]
+    lead = {
+        Act.GREETING: "Hello! I answer career questions from my guides, and show the sources of every answer.",
+        Act.THANKS: "You're welcome! Ask me anything else about these careers.",
+        Act.HELP: "I answer career questions (what a role does, how to get there and how long it takes, pros and "
+        "cons, pay and outlook) from my guides, and show the sources of every answer.",
+    }[act]
+    tries = "\n".join(f"- {q}" for q in starters)
+    return f"{lead} {covered_roles(snapshot)}" + (f" You could ask:\n\n{tries}" if tries else "")
+
+
+def _generate(llm: Any, pending: Pending, hits: list[Hit]) -> Iterator[AnswerChunk]:
     """Stream the model's answer a checked sentence at a time; on any failure switch to the extractive one."""
-    answer: Answer = state["answer"]
+    answer = pending.answer
     extractive_text, extractive_sources = answer.text, answer.sources
     started = time.perf_counter()
     shown, why, rejected = "", "", False
     try:
-        pieces = stream_text(llm, messages(state["query"] or state["question"], hits))
+        pieces = stream_text(llm, messages(pending.query or pending.text, hits))
         for sentence, last in sentences_as_they_stream(pieces):
-            verdict = check(shown + sentence, state["question"], hits, final=last)
+            verdict = check(shown + sentence, pending.text, hits, final=last)
             if verdict.problem is not None:
                 # The user is told what went wrong, never the rejected text; maintainers find it in the log.
                 log.warning("generated answer rejected: %s (%s)", verdict.problem.name, verdict.detail or "-")
@@ -158,7 +224,7 @@ def _generate(llm: Any, state: dict[str, Any], hits: list[Hit]) -> Iterator[Answ
     except Exception as exc:  # any backend failure: say so plainly and keep serving from the guides
         why = _backend_problem(exc)
     answer.timings["generate_ms"] = round((time.perf_counter() - started) * 1000, 2)
-    answer.timings["total_ms"] = round((time.perf_counter() - state["started"]) * 1000, 2)
+    answer.timings["total_ms"] = round((time.perf_counter() - pending.started) * 1000, 2)
     if why:
         answer.fallback = why
         # A rejected answer is replaced silently (the Sources panel says why); a backend failure is said up front.

@@ -102,6 +102,10 @@ class Roles:
         heads = {w for w in said if len(w) > 3 and len(self._heads.get(w, ())) == 1}
         return self._heads[heads.pop()][0] if len(heads) == 1 else None
 
+    def called(self, text: str) -> set[str]:
+        """The roles a text calls by a name or short form ('ML engineers'); a shared last word alone is not one."""
+        return self._by_alias(self._said(text))
+
     def named(self, text: str) -> set[str]:
         """Every role a text could mean: by a name or short form, or by the last word ('engineers')."""
         said = self._said(text)
