@@ -208,13 +208,16 @@ def app_env(knowledge_dir: Path, index_dir: Path, work_dir: Path, port: int, adm
 
 
 def start_app(knowledge_dir: Path, index_dir: Path, work_dir: Path, *, admin_password: str = "",
-              cwd: Path = ROOT, port: int | None = None, **extra: str) -> AppServer:
-    """`python <repo>/app.py` in its own process group, from any working directory (not yet waited for)."""
+              cwd: Path = ROOT, port: int | None = None, script: Path = ROOT / "app.py", **extra: str) -> AppServer:
+    """`python <repo>/app.py` (or another copy's) in its own process group, from any working directory.
+
+    Not yet waited for. An empty GRADIO_TEMP_DIR in `extra` lets the app make its own temp folder.
+    """
     port = port or free_port()
     env = app_env(knowledge_dir, index_dir, work_dir, port, admin_password, **extra)
     log_path = work_dir / f"app-{port}.log"
     with log_path.open("wb") as log:
-        process = subprocess.Popen([sys.executable, str(ROOT / "app.py")], cwd=cwd, env=env,
+        process = subprocess.Popen([sys.executable, str(script)], cwd=cwd, env=env,
                                    stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                                    start_new_session=True)
     return AppServer(process, port, log_path, knowledge_dir, index_dir)

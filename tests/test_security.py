@@ -12,6 +12,7 @@ import hashlib
 import http.client
 import io
 import json
+import os
 import random
 import re
 import shutil
@@ -25,7 +26,16 @@ from urllib.parse import quote
 
 import httpx
 import pytest
-from app_client import TRACEBACK_SIGNS, ChatResult, ask, call_chat, chat_fn_index, running_app, unsafe_markup
+from app_client import (
+    TRACEBACK_SIGNS,
+    ChatResult,
+    ask,
+    call_chat,
+    chat_fn_index,
+    running_app,
+    start_app,
+    unsafe_markup,
+)
 from browser_support import (
     ROOT,
     UNSAFE_IN_CHAT_JS,
@@ -85,6 +95,12 @@ The salary of a Stunt Coordinator <math><mtext><table><mglyph><style><img src=x 
 
 STUNT_QUESTIONS = ["What does a Stunt Coordinator do?", "What is the salary of a Stunt Coordinator?"]
 
+# The module's app waits 0.05 s after the 6th wrong admin password in a row, doubling to 0.1 s, and keeps at most
+# 20 MB of browser uploads: the same rules as the defaults (1 s to 60 s, 50 MB), small enough to test in seconds.
+RETRY_SECONDS, RETRY_MAX_SECONDS, FREE_GUESSES, QUOTA_MB = 0.05, 0.1, 5, 20
+SITE_LIMITS = {"CAREERBOT_ADMIN_RETRY_SECONDS": str(RETRY_SECONDS),
+               "CAREERBOT_ADMIN_RETRY_MAX_SECONDS": str(RETRY_MAX_SECONDS), "CAREERBOT_UPLOAD_QUOTA_MB": str(QUOTA_MB)}
+
 
 # ---------------------------------------------------------------- the served app
 
@@ -113,7 +129,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     index.mkdir()
     for folder in (cwd, knowledge, index):  # a .env where the app runs and in both private folders
         (folder / ".env").write_text(f"CAREERBOT_ADMIN_PASSWORD={ENV_SECRET}\n", encoding="utf-8")
-    with running_app(knowledge, index, work, admin_password=PASSWORD, cwd=cwd) as server:
+    with running_app(knowledge, index, work, admin_password=PASSWORD, cwd=cwd, **SITE_LIMITS) as server:
         yield Site(server, work, cwd, knowledge, index)
 
 
@@ -257,16 +273,20 @@ def _completed(site: Site, session_hash: str, event_id: str, timeout: float = 30
 def test_queue_endpoint_survives_huge_and_malformed_bodies(site: Site) -> None:
     fn = chat_fn_index(site.url)
     ten_mb = "a" * (10 * 1024 * 1024)
-
     started = time.monotonic()
-    body = json.dumps({"data": [ten_mb, [], None], "fn_index": fn, "session_hash": "big-1", "trigger_id": None})
+    body = json.dumps({"data": [ten_mb, [], None], "fn_index": fn, "session_hash": "big-0", "trigger_id": None})
+    response = _join(site, body.encode())
+    assert response.status_code == 413, "a 10 MB question is refused at the edge, before Gradio reads it"
+
+    long_question = "a" * 500_000  # under the edge's bound: the chat itself says it is too long
+    body = json.dumps({"data": [long_question, [], None], "fn_index": fn, "session_hash": "big-1", "trigger_id": None})
     response = _join(site, body.encode())
     assert response.status_code == 200, response.text[:300]
     done = _completed(site, "big-1", response.json()["event_id"])
     assert done["success"], done
     history = done["output"]["data"][0]
     assert TOO_LONG in history[-1]["content"][0]["text"], history[-1]
-    assert len(json.dumps(done)) < 100_000, "a 10 MB question is not echoed back whole"
+    assert len(json.dumps(done)) < 100_000, "a long question is not echoed back whole"
     assert time.monotonic() - started < ANSWER_SECONDS
 
     malformed = {
@@ -621,13 +641,13 @@ HOSTILE_NAMES = ["../../etc/passwd", "/etc/passwd", "..\\..\\win.ini", "CON", "N
 
 @pytest.mark.parametrize("route", ["admin", "direct"])
 @pytest.mark.parametrize("name", HOSTILE_NAMES, ids=[repr(n)[:40] for n in HOSTILE_NAMES])
-def test_hostile_file_names_are_stored_under_a_generated_name(admin_site: AdminSite, name: str, route: str) -> None:
+def test_hostile_file_names_are_stored_under_the_guides_title(admin_site: AdminSite, name: str, route: str) -> None:
     store = admin_site.index.store
     data = GUIDE.encode()
     before_files, before_index = listing(admin_site.root), index_state(store)
     stored = _upload(admin_site, name, data, direct=route == "direct")
-    # A generated name: the guide's title (or "upload" when it has none) and a content hash; the type from content.
-    assert re.fullmatch(r"(pastry-chef-guide|upload)-[0-9a-f]{8}\.(md|txt)", stored), stored
+    # The name comes from the guide's own title, never from the uploaded name; the type from the content.
+    assert re.fullmatch(r"pastry-chef(-guide)?\.(md|txt)", stored), stored  # .txt: no front matter, so the role
     assert (admin_site.knowledge / stored).read_bytes() == data
     assert listing(admin_site.root) - before_files == {f"knowledge/{stored}", "knowledge/.uploads.json"}
     shown = json.loads((admin_site.knowledge / ".uploads.json").read_text(encoding="utf-8"))[stored]
@@ -653,8 +673,8 @@ def test_wrong_password_stores_nothing(admin_site: AdminSite) -> None:
     source = admin_site.incoming / "guide.md"
     source.write_text(GUIDE, encoding="utf-8")
     before = listing(admin_site.root)
-    for password in ("", "wrong", PASSWORD + " ", PASSWORD.upper(), PASSWORD[:-1]):
-        with pytest.raises(CareerBotError, match="Wrong admin password"):
+    for password in ("", "wrong", PASSWORD + " ", PASSWORD.upper(), PASSWORD[:-1], "one too many"):
+        with pytest.raises(CareerBotError, match=r"Wrong admin password|Too many wrong admin passwords"):
             admin_site.admin.upload(password, str(source), "guide.md")
     assert listing(admin_site.root) == before
 
@@ -742,3 +762,390 @@ def test_more_xss_payload_shapes_render_inert_in_chromium(site: Site) -> None:
                 opened.close()
         finally:
             browser.close()
+
+
+# ---------------------------------------------------------------- 8. the web edge (issue 15)
+# Each case below failed against the app before the edge existed; the numbers in comments are what it did then.
+
+FOREIGN_HOSTS = ["rebind.example", "rebind.example:7860", "127.0.0.1.rebind.example", "localhost.rebind.example",
+                 "[::2]", "0.0.0.0"]
+
+
+def _request(site: Site, method: str, path: str, host: str | None = None, body: bytes = b"",
+             headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
+    """One request with exactly the Host header given (http.client would otherwise write its own)."""
+    connection = http.client.HTTPConnection("127.0.0.1", site.server.port, timeout=10)
+    try:
+        connection.putrequest(method, path, skip_host=True, skip_accept_encoding=True)
+        connection.putheader("Host", host if host is not None else f"127.0.0.1:{site.server.port}")
+        for name, value in {"content-length": str(len(body)), **(headers or {})}.items():
+            connection.putheader(name, value)
+        connection.endheaders(body)
+        response = connection.getresponse()
+        return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read(1 << 20)
+    finally:
+        connection.close()
+
+
+def _log_growth(site: Site, action: Callable[[], Any]) -> str:
+    """What the app wrote to its log while `action` ran (and a moment after)."""
+    before = site.server.log_path.stat().st_size
+    action()
+    time.sleep(0.5)
+    with site.server.log_path.open("rb") as log:
+        log.seek(before)
+        return log.read().decode("utf-8", "replace")
+
+
+def _config(site: Site) -> dict[str, Any]:
+    with httpx.Client(timeout=10, trust_env=False) as client:
+        return dict(client.get(f"{site.url}config").json())
+
+
+def _event(config: dict[str, Any], elem_id: str, trigger: str = "click") -> int:
+    """The fn_index of the event a component with this elem_id triggers."""
+    ids = {c["id"]: c.get("props", {}).get("elem_id") for c in config["components"]}
+    return int(next(d["id"] for d in config["dependencies"]
+                    if any(ids.get(t[0]) == elem_id and t[1] == trigger for t in d["targets"])))
+
+
+def _run(site: Site, session: str, fn: int, data: list[Any], **extra: Any) -> dict[str, Any]:
+    """Call an event the way the page does (queue/join, then its result from queue/data)."""
+    body = json.dumps({"data": data, "fn_index": fn, "session_hash": session, "trigger_id": None, **extra})
+    response = _join(site, body.encode())
+    assert response.status_code == 200, response.text[:300]
+    return _completed(site, session, response.json()["event_id"])
+
+
+def _status(done: dict[str, Any]) -> str:
+    return str(done["output"]["data"][0]) if done.get("success") else json.dumps(done)[:300]
+
+
+@pytest.mark.slow
+def test_foreign_host_names_are_refused_before_gradio(site: Site) -> None:
+    """Item 1, DNS rebinding: before, any Host header was served (the page, the config, the queue)."""
+    port = site.server.port
+    for host in FOREIGN_HOSTS:
+        for method, path in [("GET", "/"), ("GET", "/config"), ("GET", "/gradio_api/info"),
+                             ("POST", "/gradio_api/queue/join")]:
+            status, _, body = _request(site, method, path, host=host, body=b"{}" if method == "POST" else b"")
+            assert status == 421, (host, path, status)
+            assert b"Career" not in body and b"dependencies" not in body, (host, path)
+    for host in (f"127.0.0.1:{port}", f"localhost:{port}", f"[::1]:{port}", "LOCALHOST"):
+        status, _, body = _request(site, "GET", "/config", host=host)
+        assert status == 200 and b"dependencies" in body, host
+    log = site.server.log_tail(20_000)
+    assert "FOREIGN_HOST" in log and "Traceback" not in log
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_a_rebound_name_gets_no_app_in_chromium(site: Site) -> None:
+    """Item 1 in a browser: a foreign name resolving to 127.0.0.1 (what DNS rebinding does) gets no app."""
+    from browser_support import CHROMIUM_ARGS, chromium_path
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(chromium_path()),
+                                             args=[*CHROMIUM_ARGS, "--host-resolver-rules=MAP rebind.test 127.0.0.1"])
+        try:
+            context = browser.new_context()
+            page = context.new_page()
+            response = page.goto(f"http://rebind.test:{site.server.port}/")
+            assert response is not None and response.status == 421, response and response.status
+            page.wait_for_timeout(1000)
+            assert page.locator("#question").count() == 0
+            assert "does not serve" in page.inner_text("body")
+            page.goto(site.url)  # the same browser on the real name gets the app
+            page.wait_for_selector("#question textarea", state="visible")
+            context.close()
+        finally:
+            browser.close()
+
+
+@pytest.mark.slow
+def test_wrong_admin_passwords_are_throttled_and_the_right_one_still_works(site: Site) -> None:
+    """Item 2: before, 127 wrong guesses per second went through unslowed and unlogged."""
+    preview = _event(_config(site), "preview-btn")
+    wrong, attempts, waited = 0, 0, 0.0
+    started = time.monotonic()
+    deadline = started + 60
+    while wrong < 50:
+        assert time.monotonic() < deadline, f"only {wrong} guesses checked in 60 s"
+        status = _status(_run(site, f"guess-{attempts}", preview, [f"guess-{attempts}"]))
+        attempts += 1
+        if "Wrong admin password" in status:
+            wrong += 1
+            continue
+        retry = re.search(r"try again in ([\d.]+) s", status)
+        assert retry, status
+        time.sleep(float(retry.group(1)))
+        waited += float(retry.group(1))
+    elapsed = time.monotonic() - started
+    bound = sum(min(RETRY_MAX_SECONDS, RETRY_SECONDS * 2 ** (n - FREE_GUESSES - 1))
+                for n in range(FREE_GUESSES + 1, 50))  # the waits after guesses 6 to 49
+    assert elapsed >= bound, f"50 wrong guesses took {elapsed:.2f} s, under the {bound:.2f} s bound"
+    print(f"\n50 wrong guesses: {elapsed:.2f} s ({50 / elapsed:.1f}/s; {attempts - 50} early tries refused)")
+    for _ in range(20):  # the right password works as soon as the last wait is over
+        status = _status(_run(site, f"right-{_}", preview, [PASSWORD]))
+        if "try again" not in status:
+            break
+        time.sleep(RETRY_MAX_SECONDS)
+    assert "Preview (nothing written)" in status, status
+    log = site.server.log_tail(100_000)
+    assert log.count("wrong admin password from 127.0.0.1") >= 50, "each checked wrong guess is logged"
+
+
+@pytest.mark.slow
+def test_admin_events_cannot_be_called_by_name(site: Site) -> None:
+    """Item 2: before, POST /gradio_api/run/run_2 ran the admin preview by name."""
+    config = _config(site)
+    names = {d["api_name"] for d in config["dependencies"] if d.get("api_name")} - {"chat"}
+    assert len(names) >= 4, names
+    before = sorted(p.name for p in site.knowledge.iterdir())
+    with httpx.Client(timeout=10, trust_env=False) as client:
+        for name in sorted(names):
+            for route in ("run", "api", "call", "call/v2"):
+                response = client.post(f"{site.url}gradio_api/{route}/{name}", json={"data": [PASSWORD]})
+                assert response.status_code == 404, (route, name, response.status_code, response.text[:200])
+                assert "Preview" not in response.text and "Saved" not in response.text
+    assert sorted(p.name for p in site.knowledge.iterdir()) == before
+    assert_healthy(site)  # the chat, the one public event, is still callable by name
+
+
+@pytest.mark.slow
+def test_uploads_without_a_password_stay_within_the_quota(site: Site) -> None:
+    """Item 3: before, /gradio_api/upload took 270 MB in 10 requests without a password, from any origin."""
+    from chatbot.web import folder_size
+
+    temp = site.work / "gradio-tmp"
+    six_mb = random.Random(3).randbytes(6 * MB)
+    accepted = 0
+    with httpx.Client(timeout=30, trust_env=False) as client:
+        url = f"{site.url}gradio_api/upload"
+        many = [("files", (f"f{n}.md", six_mb, "text/markdown")) for n in range(2)]
+        assert client.post(url, files=many).status_code == 413, "one request carries one guide at most"
+        foreign = client.post(url, files=many[:1], headers={"origin": "http://evil.example"})
+        assert foreign.status_code == 403, "a page on another site cannot upload (no-cors form posts included)"
+        chunked = client.post(url, content=iter([b"--x\r\n"]),
+                              headers={"content-type": "multipart/form-data; boundary=x"})
+        assert chunked.status_code == 411
+        for n in range(8):
+            response = client.post(url, files=[("files", (f"g{n}.md", six_mb, "text/markdown"))])
+            assert response.status_code == 200, response.text[:200]
+            accepted += len(six_mb)
+            time.sleep(0.2)  # Gradio moves the file into its cache in the background
+            assert folder_size(temp) <= QUOTA_MB * MB, f"{folder_size(temp) / MB:.1f} MB in the temp folder"
+    print(f"\nuploads: {accepted / MB:.0f} MB accepted, {folder_size(temp) / MB:.1f} MB kept (quota {QUOTA_MB} MB)")
+    assert "upload folder over its quota" in site.server.log_tail(50_000)
+
+
+LOCKSMITH_TXT = """What does a locksmith do?
+A locksmith installs, repairs and opens locks, safes and door entry systems for homes and businesses.
+Locksmiths cut new keys, rekey locks after a move and help people who are locked out of a house or a car.
+
+How do you become a locksmith?
+Most locksmiths learn the trade in a two-year apprenticeship with an experienced locksmith.
+Some states ask a locksmith for a license and a background check.
+
+What is the salary of a locksmith?
+The average salary of a locksmith is $49,800 per year.
+"""
+
+
+@pytest.mark.slow
+def test_an_uploaded_plain_text_guide_is_named_and_titled_from_its_content(site: Site) -> None:
+    """Item 4: before, it was saved as upload-<hash>.txt, titled "Upload Ddf323C2", and its questions refused."""
+    config = _config(site)
+    with httpx.Client(timeout=30, trust_env=False) as client:
+        response = client.post(f"{site.url}gradio_api/upload",
+                               files=[("files", ("upload-ddf323c2.txt", LOCKSMITH_TXT.encode(), "text/plain"))])
+        assert response.status_code == 200, response.text
+        (path,) = response.json()
+    file_data = {"path": path, "orig_name": "upload-ddf323c2.txt", "meta": {"_type": "gradio.FileData"}}
+    status = _status(_run(site, "locksmith", _event(config, "upload-btn"), [PASSWORD, file_data, ""]))
+    assert "Saved as locksmith.txt" in status, status
+    status = _status(_run(site, "locksmith", _event(config, "ingest-btn"), [PASSWORD]))
+    assert "Re-ingest finished" in status, status
+    result = ask(site.url, "What does a locksmith do?", timeout=ANSWER_SECONDS)
+    assert "installs, repairs and opens locks" in result.answer, result.answer
+    assert "locksmith.txt" in result.all_html
+
+
+@pytest.mark.slow
+def test_one_rating_per_answer_per_browser_and_a_rate_bound(site: Site) -> None:
+    """Item 5: before, one answer was rated 300 times in 3.8 s (300 rows)."""
+    import sqlite3
+
+    config = _config(site)
+    chat_id = next(c["id"] for c in config["components"] if c.get("props", {}).get("elem_id") == "chat")
+    like = _event(config, "chat", "like")
+    question = "What is the salary of a machine learning engineer?"
+    done = _run(site, "rater", chat_fn_index(site.url), [question, [], None])
+    assert done["success"], done
+    replies = []
+    started = time.monotonic()
+    for n in range(100):
+        event = {"index": 1, "value": "x", "liked": n % 2 == 0}
+        replies.append(_status(_run(site, "rater", like, [None], event_data=event, trigger_id=chat_id)))
+    print(f"\n100 ratings of one answer in {time.monotonic() - started:.1f} s")
+    assert replies[0].startswith("Thanks") and replies[19].startswith("Thanks"), replies[:20]
+    assert all("please wait a minute" in r for r in replies[20:]), replies[20:25]
+    with sqlite3.connect(site.index / "feedback.sqlite3") as db:
+        rows = db.execute("SELECT rating FROM feedback WHERE question = ?", (question,)).fetchall()
+    assert rows == [(-1,)], f"one row, holding the last accepted rating (the 20th, a thumbs down): {rows}"
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_chats_are_not_kept_in_the_browser(site: Site) -> None:
+    """Item 6: before, every question and answer went to localStorage and /gradio_api/runs showed them."""
+    from playwright.sync_api import sync_playwright
+
+    status, _, _ = _request(site, "GET", "/gradio_api/runs")
+    assert status == 404
+    assert _config(site).get("run_history") is False
+    with sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        try:
+            opened = open_page(browser, site.url)
+            try:
+                answer = browser_ask(opened.page, HOW_LONG)
+                assert "four years" in answer, answer
+                opened.page.wait_for_timeout(1000)
+                stored = opened.page.evaluate("""async () => {
+                  const all = {};
+                  for (const store of [localStorage, sessionStorage]) {
+                    for (let i = 0; i < store.length; i++) all[store.key(i)] = store.getItem(store.key(i));
+                  }
+                  const dbs = indexedDB.databases ? (await indexedDB.databases()).map((d) => d.name) : [];
+                  return JSON.stringify({all, dbs});
+                }""")
+                assert "run-history" not in stored and "machine learning engineer" not in stored.lower(), stored[:500]
+            finally:
+                opened.close()
+        finally:
+            browser.close()
+
+
+def _chat_body(history: list[Any]) -> bytes:
+    return json.dumps({"data": ["How long?", history]}).encode()
+
+
+@pytest.mark.slow
+def test_huge_histories_and_unknown_events_are_refused_with_one_log_line(site: Site) -> None:
+    """Item 7: before, one 20,000-turn history wrote 4,450,019 bytes to the log; a bad fn_index a traceback."""
+    turn = [{"role": "user", "content": [{"type": "text", "text": "How long does it take? " * 8}]},
+            {"role": "assistant", "content": [{"type": "text", "text": "About four years. " * 8}]}]
+    cases = {
+        "20,000 turns": ("/gradio_api/call/chat", _chat_body(turn * 10_000), 413),
+        "201 short turns": ("/gradio_api/call/chat", _chat_body([{"role": "user", "content": "hi"}] * 201), 413),
+        "unknown fn_index": ("/gradio_api/queue/join",
+                             json.dumps({"data": ["hi", [], None], "fn_index": 99_999, "session_hash": "x"}).encode(),
+                             404),
+    }
+    for name, (path, body, expected) in cases.items():
+        result: dict[str, Any] = {}
+
+        def send(path: str = path, body: bytes = body, result: dict[str, Any] = result) -> None:
+            result["status"] = _request(site, "POST", path, body=body, headers={"content-type": "application/json"})[0]
+
+        log = _log_growth(site, send)
+        assert result["status"] == expected, (name, result)
+        assert log.count("\n") == 1 and len(log) < 300, f"{name}: {len(log)} bytes logged: {log[:500]}"
+        assert "Traceback" not in log
+        print(f"\n{name}: {len(body):,} bytes sent, {len(log)} bytes logged")
+    short = [{"role": "user", "content": [{"type": "text", "text": "How long does it take?"}]},
+             {"role": "assistant", "content": [{"type": "text", "text": "Years."}]}]
+    result = call_chat(site.url, [HOW_LONG, short * 50], timeout=ANSWER_SECONDS)  # 100 messages: still answered
+    assert result.completed and "four years" in result.answer, result.raw
+
+
+@pytest.mark.slow
+def test_every_response_forbids_framing_by_other_sites(site: Site) -> None:
+    """Item 8: before, no response had X-Frame-Options or a frame-ancestors policy."""
+    for method, path, host in [("GET", "/", None), ("GET", "/config", None), ("GET", "/no-such-page", None),
+                               ("GET", "/gradio_api/file=/etc/passwd", None), ("GET", "/", "rebind.example")]:
+        status, headers, _ = _request(site, method, path, host=host)
+        assert headers.get("content-security-policy") == "frame-ancestors 'self'", (path, status, headers)
+        assert headers.get("x-frame-options") == "SAMEORIGIN", (path, headers)
+        assert headers.get("x-content-type-options") == "nosniff" and headers.get("referrer-policy") == "no-referrer"
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_another_site_cannot_frame_the_app_in_chromium(site: Site) -> None:
+    """Item 8 in a browser: a page on another origin that frames the app gets an empty frame."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        try:
+            context = browser.new_context()
+            page = context.new_page()
+            framer = f'<html><body><iframe id="app" src="{site.url}" width="800" height="600"></iframe></body></html>'
+            page.route("http://framer.test/**", lambda route: route.fulfill(body=framer, content_type="text/html"))
+            page.goto("http://framer.test/")
+            page.wait_for_timeout(3000)
+            child = page.frame_locator("#app")
+            assert child.locator("#question").count() == 0, "the app rendered inside another site's page"
+            context.close()
+        finally:
+            browser.close()
+
+
+@pytest.mark.slow
+def test_settings_files_are_never_served_and_the_temp_folder_lives_with_the_app(tmp_path: Path) -> None:
+    """Items 9 and 3: before, the repository's .env (the one settings read) was not blocked, only <cwd>/.env;
+    and 13 careerbot-* temp folders of earlier runs were never removed, nor the app's own at exit."""
+    repo, cwd, temp_parent = tmp_path / "repo", tmp_path / "cwd", tmp_path / "tmp"
+    shutil.copytree(ROOT / "chatbot", repo / "chatbot", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "app.py", repo / "app.py")
+    (repo / ".env").write_text(f"CAREERBOT_TOP_K=4\n# {ENV_SECRET}\n", encoding="utf-8")
+    (repo / "notes").mkdir()
+    (repo / "notes" / ".env").write_text(ENV_SECRET, encoding="utf-8")
+    (repo / "notes" / "readme.txt").write_text("served on purpose", encoding="utf-8")
+    for folder in (cwd, temp_parent):
+        folder.mkdir()
+    stale = [temp_parent / f"careerbot-old{n}" for n in range(3)]
+    for folder in stale:
+        folder.mkdir()
+        (folder / "upload.md").write_text("left by a crash", encoding="utf-8")
+        os.utime(folder, (time.time() - 3600, time.time() - 3600))
+    knowledge = tmp_path / "knowledge"
+    shutil.copytree(ROOT / "knowledge", knowledge)
+    server = start_app(knowledge, tmp_path / "index", tmp_path, admin_password=PASSWORD, cwd=cwd,
+                       script=repo / "app.py", GRADIO_TEMP_DIR="", TMPDIR=str(temp_parent),
+                       GRADIO_ALLOWED_PATHS=str(repo))  # a user serving the repository's files on purpose
+    try:
+        server.wait_ready()
+        site = Site(server, tmp_path, cwd, knowledge, tmp_path / "index")
+        assert _get(site, f"/gradio_api/file={repo / 'notes' / 'readme.txt'}")[0] == 200, "allowed files are served"
+        for path in (repo / ".env", repo / "notes" / ".env"):
+            for variant in (str(path), quote(str(path)), str(path).upper(), str(path).replace("/", "//")):
+                status, body = _get(site, f"/gradio_api/file={variant}")
+                assert status in (403, 404) and ENV_SECRET.encode() not in body, (variant, status)
+        assert not any(folder.exists() for folder in stale), "temp folders of earlier runs are removed at start"
+        (own,) = [p for p in temp_parent.iterdir() if p.name.startswith("careerbot-")]
+        with httpx.Client(timeout=10, trust_env=False) as client:
+            response = client.post(f"{server.url}gradio_api/upload", files=[("files", ("g.md", b"## A?\nB.\n"))])
+        assert response.status_code == 200 and response.json()[0].startswith(str(own)), response.text
+    finally:
+        server.stop()
+    assert server.process.returncode == 0, server.log_tail()
+    assert not own.exists(), "the app's temp folder is removed when it stops"
+
+
+def test_chroma_server_binds_loopback_and_the_readme_names_its_advisories() -> None:
+    """Item 10: chromadb 1.5.9's HTTP server has unpatched pre-auth code-execution advisories."""
+    import subprocess
+
+    command = subprocess.run(["make", "-n", "chroma-server"], cwd=ROOT, capture_output=True,
+                             text=True, timeout=30).stdout
+    (line,) = [c for c in command.splitlines() if "chroma run" in c]
+    assert "--host 127.0.0.1" in line, line
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    scale_out = readme.split("## Running beyond one machine", 1)[1].split("\n## ", 1)[0]
+    for advisory in ("CVE-2026-45829", "CVE-2026-45833"):
+        assert advisory in scale_out, advisory
+    assert "only from the app replicas" in scale_out
