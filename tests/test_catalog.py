@@ -149,3 +149,16 @@ def test_clean_role_keeps_one_line(typed: str, kept: str) -> None:
 def test_clean_role_refuses_what_is_not_a_name(typed: str) -> None:
     with pytest.raises(CareerBotError):
         clean_role(typed)
+
+
+def test_lexicon_keys_split_words_as_the_questions_do() -> None:
+    from chatbot import text
+
+    assert catalog._WORD.pattern == text._WORD.pattern
+    for title in ("Front-End Developer", "Registered Nurse (RN)", "O'Neil's Café Manager", "UI/UX Designer"):
+        assert catalog.key(title) == tuple(catalog.singular(w) for w in text.words(title))
+
+
+def test_a_short_form_is_the_role_only_when_it_carries_an_acronym() -> None:
+    assert name_role("Veterinary nurse") == "Veterinary Nurse"  # O*NET's short form "Vet Nurse" is not used
+    assert name_role("Chief Executive Officer (CEO)") == "Chief Executive Officer"
