@@ -136,8 +136,9 @@ def _compose(index: Index, pending: Pending, min_evidence: float, llm: Any) -> I
         evidence = max((float(v @ search.vector) for h in hits for _, v in sentences[h.row.hash]), default=0.0)
         answer.timings["evidence"] = round(evidence, 4)
         own = evidence
-        if pending.understood is not None and pending.understood.carried:
-            # The carried role lifts any message ("tell me a joke (ML engineer)"): judge the message on its own too.
+        if pending.understood is not None and pending.understood.carried and not pending.understood.refers_back:
+            # The carried role lifts any message ("tell me a joke (ML engineer)"): judge one that does not point
+            # back at the conversation ("where should I show them off?") on its own too.
             own_vector = index.embed_query(index.correct(pending.text, snapshot) or pending.text)
             own = max((float(v @ own_vector) for h in hits for _, v in sentences[h.row.hash]), default=0.0)
             answer.timings["own_evidence"] = round(own, 4)

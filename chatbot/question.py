@@ -149,8 +149,10 @@ _TOPIC_WORDS: tuple[tuple[Topic, WordRule], ...] = tuple(
         (Topic.DURATION, r"\bhow (long|many (years|months))\b|\b(years|months) (does it take|to become)\b|"
                          r"\btime (it takes|to become)\b|\bhow quick(ly)?\b|\bhow fast\b",
          ("how long does it take", "how many years until I can call myself one"), ("how much does it pay",)),
-        (Topic.PAY, r"\b(salary|salaries|pay|paid|earn(s|ings)?|wages?|income|compensation|money|hourly|make a year)\b",
-         ("what's the pay?", "how much do they earn"), ("what do they do day to day",)),
+        (Topic.PAY, r"\b(salary|salaries|pay|paid|earn(s|ings)?|wages?|income|compensation|money|hourly)\b|"
+                    r"\bhow much (do|does|can|could|will|would) .{0,40}\bmake\b",
+         ("what's the pay?", "how much do they earn", "how much do devops engineers make when they start"),
+         ("what do they do day to day", "how do they make models?")),
         (Topic.OUTLOOK, r"\b(outlook|demand|openings?|growth|growing|future|prospects?|job market|in demand|hiring)\b",
          ("what is the job outlook?", "are they in demand?"), ("what do they earn?",)),
         (Topic.CERTIFICATIONS, r"\b(certifications?|certificates?|certified|credentials?)\b",
@@ -201,6 +203,7 @@ class Question:
     topic: Topic | None
     query: str  # what retrieval searches: the message, with the role and topic carried from the history
     carried: str = ""  # what came from the history: a role, a topic, or the earlier question
+    refers_back: bool = False  # it points at what was said before ("where should I show them off?")
     matched: str = ""  # the phrase a rule fired on (the attack, the greeting)
     asker: str = ""  # a job the asker describes themself with ("I'm a nurse")
 
@@ -247,13 +250,14 @@ def understand(
         earlier = _earlier(history, roles)
         if not named and earlier.role:
             query, carried = f"{text} ({earlier.role})", earlier.role
-        elif named and topic is None and earlier.topic_text and _is_short_follow_up(subject, roles):
+        elif named and topic is None and earlier.topic is not None and _is_short_follow_up(subject, roles):
             # "and for data scientists?" after a pay question asks the same thing about the new role.
-            query, carried = f"{text} ({earlier.topic_text})", earlier.topic_text
+            query, carried = f"{text} ({earlier.topic.value})", earlier.topic.value
             topic = earlier.topic
         elif not named and earlier.question and _refers_back(subject):
             query, carried = f"{text} ({earlier.question})", earlier.question
-    return Question(raw, text, Act.CAREER, named, foreign, topic, query, carried, asker=_job(asker))
+    return Question(raw, text, Act.CAREER, named, foreign, topic, query, carried, bool(REFERS_BACK.find(subject)),
+                    asker=_job(asker))
 
 
 def _job(phrase: str) -> str:
@@ -309,13 +313,12 @@ def _is_short_follow_up(text: str, roles: Roles) -> bool:
 class _Earlier:
     role: str = ""
     topic: Topic | None = None
-    topic_text: str = ""  # the earlier question's own words for the topic ("the salary")
     question: str = ""
 
 
 def _earlier(history: Sequence[Turn], roles: Roles) -> _Earlier:
     """The role and topic the conversation was last about (the newest turn that names them wins)."""
-    role, topic, topic_text, question = "", None, "", ""
+    role, topic, question = "", None, ""
     for turn in reversed(history):
         content = normalize(str(turn.get("content", "")))
         if not content:
@@ -325,9 +328,8 @@ def _earlier(history: Sequence[Turn], roles: Roles) -> _Earlier:
             question = content
         if not role and (mentioned := roles.mentioned(content)):
             role = mentioned
-        if user and topic is None and (topic := topic_of(content)) is not None:
-            rule = dict(_TOPIC_WORDS)[topic]
-            topic_text = rule.find(content)
+        if user and topic is None:
+            topic = topic_of(content)
         if role and topic is not None:
             break
-    return _Earlier(role, topic, topic_text, question)
+    return _Earlier(role, topic, question)

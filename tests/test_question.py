@@ -256,8 +256,8 @@ def test_a_follow_up_naming_only_a_new_role_keeps_the_topic() -> None:
            {"role": "assistant", "content": "$112,430 a year."}]
     understood = understand("and for data scientists?", pay, ROLES)
     assert understood.roles == ("Data Scientist",) and understood.topic is Topic.PAY
-    assert understood.query == "and for data scientists? (salary)"
-    assert query("what about registered nurses?", pay) == "what about registered nurses? (salary)"
+    assert understood.query == "and for data scientists? (pay)"
+    assert query("what about registered nurses?", pay) == "what about registered nurses? (pay)"
 
 
 def test_without_a_role_in_history_a_short_follow_up_gets_the_earlier_question() -> None:
@@ -323,6 +323,7 @@ def test_a_job_without_a_guide_is_refused_naming_the_roles_there_are(seed_chain:
 def test_an_off_topic_message_mid_conversation_is_refused(seed_chain: Any) -> None:
     answer = ask(seed_chain, "Tell me a joke", HOW_LONG)
     assert answer.refused and answer.reason is Reason.NOT_COVERED and "alone" in answer.matched
+    assert not ask(seed_chain, "and is it worth it?", HOW_LONG).refused  # points back: judged with its context
 
 
 def test_every_refusal_is_logged_with_its_rule(seed_chain: Any, caplog: pytest.LogCaptureFixture) -> None:
