@@ -320,7 +320,8 @@ def clean(blocks: Sequence[Block]) -> tuple[list[Block], list[Dropped]]:
             following = blocks[index + 1] if index + 1 < len(blocks) else None
             empty = following is None or (following.kind is BlockKind.HEADING and following.level <= block.level)
             if not block.text.strip() or (empty and block.level > 1):
-                dropped.append(Dropped(DropReason.EMPTY_HEADING, first_words(block.text) or "(no text)"))
+                if kept or not block.text.strip():  # a bare line above everything is the guide's title
+                    dropped.append(Dropped(DropReason.EMPTY_HEADING, first_words(block.text) or "(no text)"))
                 continue
             kept.append(block)
             continue

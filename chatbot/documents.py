@@ -225,7 +225,12 @@ def _aliases(value: Any) -> tuple[str, ...]:
 def _markdown() -> Any:
     from markdown_it import MarkdownIt
 
-    return MarkdownIt("commonmark").enable(["table", "strikethrough"])
+    md = MarkdownIt("commonmark").enable(["table", "strikethrough"])
+    # Every link is parsed as a link, 'javascript:' ones too: only its text is kept, never its target.
+    md.validateLink = lambda url: True  # type: ignore[method-assign]
+    # Entities and escapes stay as written ('&lt;b&gt;' is text about a tag, never a tag to strip).
+    md.disable("text_join")
+    return md
 
 
 def _inline(token: Any, soft: str = " ", markup: bool = True) -> Item:
@@ -239,6 +244,8 @@ def _inline(token: Any, soft: str = " ", markup: bool = True) -> Item:
         piece = ""
         if kind in ("text", "html_inline"):
             piece = child.content
+        elif kind == "text_special":
+            piece = child.markup
         elif kind == "code_inline":
             piece = f"{child.markup}{child.content}{child.markup}"
         elif kind == "softbreak":

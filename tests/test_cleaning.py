@@ -147,3 +147,9 @@ def test_indentation_of_nested_list_items_survives_inline_cleaning() -> None:
     nested = listing(Item("Pros:"), Item("Good pay"))
     nested = Block(BlockKind.LIST, "- Pros:\n  - Good pay <b>always</b>", items=nested.items)
     assert kept_texts([heading("Pay"), nested])[1] == "- Pros:\n  - Good pay always"
+
+
+def test_a_title_line_above_the_first_heading_is_not_reported_as_empty() -> None:
+    blocks = [heading("Baker Career Guide"), heading("What does a Baker do?"), para("Bakes bread.")]
+    kept, dropped = clean(blocks)
+    assert dropped == [] and [b.text for b in kept] == ["What does a Baker do?", "Bakes bread."]
