@@ -99,6 +99,15 @@ _SOCIAL = r"(social media|facebook|twitter|x|linkedin|instagram|whatsapp|pintere
 
 RULES = (
     Rule(
+        DropReason.TOC_LIST,
+        re.compile(r"^\W*(table of contents|contents|in this (article|guide|post|page)|on this page|jump to)\W*$",
+                   re.I),
+        drops=("Table of Contents", "In this article", "On this page:"),
+        keeps=("Contents of a first-aid kit", "What is in this guide for nurses?"),
+        max_words=5,
+        whole_section=True,
+    ),
+    Rule(
         DropReason.SHARE,
         re.compile(
             rf"^\W*share( this)?( (article|post|page|guide|story))?\W*(( on| via| to)? {_SOCIAL})?\W*$"

@@ -153,3 +153,9 @@ def test_a_title_line_above_the_first_heading_is_not_reported_as_empty() -> None
     blocks = [heading("Baker Career Guide"), heading("What does a Baker do?"), para("Bakes bread.")]
     kept, dropped = clean(blocks)
     assert dropped == [] and [b.text for b in kept] == ["What does a Baker do?", "Bakes bread."]
+
+
+def test_a_contents_heading_drops_its_list_even_without_links() -> None:
+    blocks = [heading("In this article"), listing(Item("Duties"), Item("Pay")), heading("Duties"), para("Mixing.")]
+    assert reasons(blocks) == [DropReason.TOC_LIST]
+    assert kept_texts(blocks) == ["Duties", "Mixing."]
