@@ -36,6 +36,7 @@ class GuideChange:
     added: list[str] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
+    new: bool = False  # not indexed before
 
     def dropped_counts(self) -> dict[str, int]:
         """Dropped blocks counted by reason."""
@@ -47,6 +48,7 @@ class GuideChange:
             "source": self.source,
             "dropped": self.dropped_counts(),
             "dropped_blocks": [{"reason": d.reason.value, "words": d.words} for d in self.dropped],
+            "new": self.new,
             "sections": {"added": self.added, "changed": self.changed, "removed": self.removed},
         }
 
@@ -60,6 +62,8 @@ class GuideChange:
             if len(self.dropped) > SHOWN:
                 out.append(f"  - … and {len(self.dropped) - SHOWN} more")
         verb = "would be " if dry_run else ""
+        if self.new:
+            return [*out, f"{self.source}: new guide, {len(self.added)} section(s) {verb}added"]
         for label, headings in (("added", self.added), ("changed", self.changed), ("removed", self.removed)):
             if headings:
                 out.append(f"{self.source}: sections {verb}{label}: " + "; ".join(headings))
@@ -180,7 +184,7 @@ def _run(
                 if rebuild:  # a fresh collection needs these rows too: embed them again from the record
                     fresh += [Chunk(c.id, c.text, c.embed_text, c.metadata) for c in kept]
             continue
-        change = GuideChange(source, guide.dropped)
+        change = GuideChange(source, guide.dropped, new=before is None)
         report.per_guide.append(change)
         if before and not rebuild and before.sha256 == guide.sha256 and before.chunker == PIPELINE:
             guides.append(before)

@@ -409,7 +409,8 @@ def test_a_dry_run_lists_sections_added_changed_and_removed_by_heading(
     first = run(knowledge, store, hash_embedder)
     by_source = {g.source: g for g in first.per_guide}
     assert by_source[SEED_NAME].added[0] == "What does a Machine Learning Engineer do?"
-    assert by_source[SEED_NAME].dropped == ()
+    assert by_source[SEED_NAME].dropped == () and by_source[SEED_NAME].new
+    assert f"{SEED_NAME}: new guide, 6 section(s) added" in first.summary()
     web = by_source["ux-designer-web.md"]
     assert web.dropped_counts()["toc directive"] == 1 and web.dropped_counts()["prompt list"] == 1
 
@@ -418,6 +419,7 @@ def test_a_dry_run_lists_sections_added_changed_and_removed_by_heading(
     (knowledge / "data-scientist.md").unlink()
     report = run(knowledge, store, hash_embedder, dry_run=True)
     seed = next(g for g in report.per_guide if g.source == SEED_NAME)
+    assert not seed.new
     assert seed.added == ["Sample job advert"]
     assert seed.changed == ["What is the job outlook for a Machine Learning Engineer?"]
     assert seed.removed == ["Machine Learning Engineer Job Description Sample"]
