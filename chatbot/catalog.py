@@ -31,8 +31,8 @@ FILLER_WORDS = frozenset(["become", "becoming", "complete", "ultimate", "career"
 
 # Where a guide title's parts split: "Lifeguard | Explore careers", "Machine Learning Engineer: A Career Path".
 _SEGMENTS = re.compile(r"\s*[:|\u2013\u2014]\s*|\s+-\s+")
-# A leading number: "5. Data Scientist", "6) DevOps Engineer".
-_NUMBERING = re.compile(r"^\s*\d+\s*[.)]?\s+")
+# A leading list number: "5. Data Scientist", "6) DevOps Engineer"; not a year ("2024 Salary Guide").
+_NUMBERING = re.compile(r"^\s*\d{1,2}\s*[.)]\s+")
 # Written-out phrasing around a role when the lexicon knows no title in it.
 _FILLER = re.compile(
     r"^(?:(?:how|why)\s+to\s+(?:become|be)\s+(?:an?\s+)?|becoming\s+(?:an?\s+)?)|\s+(?:career\s+)?guide$", re.I

@@ -162,3 +162,37 @@ def test_lexicon_keys_split_words_as_the_questions_do() -> None:
 def test_a_short_form_is_the_role_only_when_it_carries_an_acronym() -> None:
     assert name_role("Veterinary nurse") == "Veterinary Nurse"  # O*NET's short form "Vet Nurse" is not used
     assert name_role("Chief Executive Officer (CEO)") == "Chief Executive Officer"
+
+
+@pytest.mark.parametrize(
+    ("title", "parts"),
+    [
+        ("5. Data Scientist", ["Data Scientist"]),
+        ("6) DevOps Engineer", ["DevOps Engineer"]),
+        ("1.\tData cleaning", ["Data cleaning"]),
+        ("Lifeguard | Explore careers", ["Lifeguard", "Explore careers"]),
+        ("Nurse practitioner - Explore careers", ["Nurse practitioner", "Explore careers"]),
+        ("Machine Learning Engineer: A Career Path", ["Machine Learning Engineer", "A Career Path"]),
+        # must not split or strip:
+        ("2024 Salary Guide", ["2024 Salary Guide"]),
+        ("Front-End Developer", ["Front-End Developer"]),
+        ("5 Reasons to Become a Nurse", ["5 Reasons to Become a Nurse"]),
+    ],
+)
+def test_segments_split_a_title_at_its_separators(title: str, parts: list[str]) -> None:
+    assert catalog.segments(title) == parts
+
+
+@pytest.mark.parametrize(
+    ("title", "role"),
+    [
+        ("How to become a Zorbmaster", "Zorbmaster"),
+        ("Zorbmaster Career Guide", "Zorbmaster"),
+        ("Becoming an Zorbmaster: notes", "Zorbmaster"),
+        # must not be cut:
+        ("Zorbmaster guidelines", "Zorbmaster guidelines"),
+        ("Howto Zorbmaster", "Howto Zorbmaster"),
+    ],
+)
+def test_without_a_known_title_the_phrasing_around_the_role_is_dropped(title: str, role: str) -> None:
+    assert name_role(title) == role
