@@ -258,6 +258,8 @@ def write_role(path: Path, role: str) -> None:
             "A role can only be set for Markdown guides (.md): it is written into the guide's front matter. "
             "For other formats, give the guide a title that names the job, or convert it to Markdown."
         )
+    if path.is_symlink() or not path.is_file():
+        raise CareerBotError(f"{path.name} is not a regular file in the knowledge folder; edit it by hand.")
     text = path.read_text(encoding="utf-8")
     handler = YAMLHandler()
     meta: object = {}

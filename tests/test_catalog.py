@@ -196,3 +196,12 @@ def test_segments_split_a_title_at_its_separators(title: str, parts: list[str]) 
 )
 def test_without_a_known_title_the_phrasing_around_the_role_is_dropped(title: str, role: str) -> None:
     assert name_role(title) == role
+
+
+def test_write_role_leaves_links_alone(tmp_path: Path) -> None:
+    target = tmp_path / "real.md"
+    target.write_text("# Nurse\n\n## What?\n\nCare.\n", encoding="utf-8")
+    (tmp_path / "link.md").symlink_to(target)
+    with pytest.raises(CareerBotError, match="not a regular file"):
+        write_role(tmp_path / "link.md", "Nurse")
+    assert (tmp_path / "link.md").is_symlink() and "role" not in target.read_text(encoding="utf-8")
