@@ -361,6 +361,7 @@ def launch(demo: Any, settings: Settings) -> None:
 
     rules = EdgeRules(
         allowed_hosts=allowed_hosts(settings.host, settings.allowed_hosts),
+        proxy_hosts=frozenset(h.strip().lower() for h in settings.allowed_hosts),
         public_names=frozenset(str(f.api_name) for f in demo.fns.values() if f.api_visibility == "public"),
         known_events=frozenset(demo.fns), upload_dir=Path(get_upload_folder()),
         max_upload_bytes=settings.max_guide_bytes + 65536,  # one guide and its multipart envelope

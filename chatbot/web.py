@@ -72,6 +72,7 @@ class EdgeRules:
     upload_dir: Path
     max_upload_bytes: int  # one upload request (one guide and the form around it)
     upload_quota_bytes: int  # everything in the upload folder together; the oldest files go first
+    proxy_hosts: frozenset[str] = frozenset()  # names of a proxy in front: pages there may post here
     max_json_bytes: int = MAX_JSON_BYTES
     max_list_items: int = MAX_LIST_ITEMS
 
@@ -123,8 +124,8 @@ class Edge:
             return Refusal.FOREIGN_HOST  # DNS rebinding: a foreign name pointed at this machine
         origin = headers.get("origin")
         unsafe = scope["type"] == "websocket" or scope["method"] not in SAFE_METHODS
-        if origin is not None and unsafe and hostname(origin) not in self.rules.allowed_hosts:
-            return Refusal.FOREIGN_ORIGIN  # a page on another site posting here, even with mode no-cors
+        if origin is not None and unsafe and not self._own_page(origin, headers.get("host", "")):
+            return Refusal.FOREIGN_ORIGIN  # a page of another site (or another local port) posting, even no-cors
         path = unquote(scope.get("path", ""))
         if DOTENV_PATH.search(path):
             return Refusal.DOTENV  # settings files, wherever a file route would look for them
@@ -132,6 +133,14 @@ class Edge:
         if named and named.group(1) not in self.rules.public_names:
             return Refusal.PRIVATE_NAME  # admin events are reachable only the way the page calls them
         return None
+
+    def _own_page(self, origin: str, host: str) -> bool:
+        """True when the page that sent a request is this app's: the same origin, or one on a proxy's name."""
+        try:
+            parts = urlsplit(origin)
+        except ValueError:
+            return False
+        return parts.netloc.lower() == host.lower() or parts.hostname in self.rules.proxy_hosts
 
     async def _bounded_body(self, scope: Scope, headers: Headers, receive: Receive) -> tuple[Refusal | None, Receive]:
         """Check a request body's size (and a JSON call's shape) before Gradio reads or logs any of it."""

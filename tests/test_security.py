@@ -7,6 +7,7 @@ Everything talks to 127.0.0.1 only, and every request is bounded in time.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
 import http.client
@@ -16,6 +17,7 @@ import os
 import random
 import re
 import shutil
+import threading
 import time
 import zipfile
 from collections.abc import Callable, Iterator
@@ -1075,26 +1077,75 @@ def test_every_response_forbids_framing_by_other_sites(site: Site) -> None:
         assert headers.get("x-content-type-options") == "nosniff" and headers.get("referrer-policy") == "no-referrer"
 
 
+@contextlib.contextmanager
+def other_site(page_html: str) -> Iterator[str]:
+    """A page served from another port of this machine (another origin, the same loopback address space)."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    body = page_html.encode()
+
+    class Page(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("content-type", "text/html")
+            self.send_header("content-length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Page)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://localhost:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+
+
+NO_CORS_UPLOADS_JS = """async (url) => {
+  const out = [];
+  for (let i = 0; i < 3; i++) {
+    const form = new FormData();
+    form.append('files', new Blob([new Uint8Array(1024 * 1024).fill(65)]), 'page-' + i + '.md');
+    try {
+      const response = await fetch(url + 'gradio_api/upload', {method: 'POST', mode: 'no-cors', body: form});
+      out.push(response.type);
+    } catch (error) { out.push('error ' + error); }
+  }
+  return out;
+}"""
+
+
 @pytest.mark.slow
 @pytest.mark.browser
-def test_another_site_cannot_frame_the_app_in_chromium(site: Site) -> None:
-    """Item 8 in a browser: a page on another origin that frames the app gets an empty frame."""
+def test_another_site_can_neither_frame_the_app_nor_upload_in_chromium(site: Site) -> None:
+    """Items 8 and 3 in a browser: before, a page on another local port showed the whole app in an iframe, and its
+    no-cors form posts put 3 MB into the upload folder."""
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
+    from chatbot.web import folder_size
+
+    temp = site.work / "gradio-tmp"
+    framer = f'<html><body><iframe id="app" src="{site.url}" width="800" height="600"></iframe></body></html>'
+    with other_site(framer) as framer_url, sync_playwright() as playwright:
         browser = launch_chromium(playwright)
         try:
             context = browser.new_context()
             page = context.new_page()
-            framer = f'<html><body><iframe id="app" src="{site.url}" width="800" height="600"></iframe></body></html>'
-            page.route("http://framer.test/**", lambda route: route.fulfill(body=framer, content_type="text/html"))
-            page.goto("http://framer.test/")
-            page.wait_for_timeout(3000)
-            child = page.frame_locator("#app")
-            assert child.locator("#question").count() == 0, "the app rendered inside another site's page"
+            page.goto(framer_url)
+            page.wait_for_timeout(4000)
+            assert page.frame_locator("#app").locator("#question").count() == 0, "the app rendered in another page"
+            before = folder_size(temp)
+            sent = page.evaluate(NO_CORS_UPLOADS_JS, site.url)
+            time.sleep(1)
+            assert folder_size(temp) == before, f"another site's page uploaded files ({sent})"
             context.close()
         finally:
             browser.close()
+    assert site.server.log_tail(20_000).count("FOREIGN_ORIGIN") >= 3
 
 
 @pytest.mark.slow

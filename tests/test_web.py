@@ -91,6 +91,10 @@ def test_edge_answers_refused_requests_itself_with_security_headers(tmp_path: Pa
                        ).status_code == 403
     assert client.post("/gradio_api/queue/join", content=b"{}", headers={"origin": "http://127.0.0.1:7860"}
                        ).status_code == 200
+    for other in ("http://localhost:7860", "http://127.0.0.1:8080", "null", "http://proxy.example.evil"):
+        assert client.post("/x", content=b"{}", headers={"origin": other}).status_code == 403, other
+    behind = _client(tmp_path, proxy_hosts=frozenset({"proxy.example"}))
+    assert behind.post("/x", content=b"{}", headers={"origin": "https://proxy.example"}).status_code == 200
     assert client.get("/", headers={"origin": "http://evil.example"}).status_code == 200  # reading is CORS's job
     refused = client.get("/gradio_api/run/run_2")
     assert refused.status_code == 404 and refused.headers["x-frame-options"] == "SAMEORIGIN"
