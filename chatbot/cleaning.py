@@ -108,6 +108,15 @@ RULES = (
         whole_section=True,
     ),
     Rule(
+        DropReason.PROMPT_LIST,
+        re.compile(r"^\W*((chat)?gpt |ai |chatbot |example |sample |useful )?prompts?"
+                   r"( to try| for (chatgpt|gpt|ai|a chatbot)| you can use)?\W*$", re.I),
+        drops=("Prompts", "GPT Prompts", "ChatGPT prompts to try", "Useful prompts:"),
+        keeps=("Prompt engineering", "What does a Prompt Engineer do?", "Prompts and cues in stage management"),
+        max_words=6,
+        whole_section=True,
+    ),
+    Rule(
         DropReason.SHARE,
         re.compile(
             rf"^\W*share( this)?( (article|post|page|guide|story))?\W*(( on| via| to)? {_SOCIAL})?\W*$"
@@ -225,7 +234,6 @@ PROMPT_ITEM = Rule(
 )
 PROMPT_ARTIFACT = re.compile(r"\b(essays?|articles?|blog posts?|guides?|roadmaps?|frameworks?|comparisons?|summary"
                              r"|outlines?|reports?|cover letters?|stor(y|ies)|scripts?|emails?|lists?)\b", re.I)
-PROMPTS_HEADING = re.compile(r"\b(gpt|chatgpt|ai)?\s*prompts?\b", re.I)
 
 
 def _plain(text: str) -> str:
@@ -254,7 +262,7 @@ def _is_link_only(item: Item) -> bool:
     return bool(item.links) and _residue(item) <= 2
 
 
-def _list_reason(block: Block, headings: set[str], under: str) -> DropReason | None:
+def _list_reason(block: Block, headings: set[str]) -> DropReason | None:
     """Why a whole list is not guide content: a table of contents, only links, or prompts for a chatbot."""
     items = block.items
     if not items:
@@ -266,8 +274,6 @@ def _list_reason(block: Block, headings: set[str], under: str) -> DropReason | N
     if len(items) >= 3 and in_guide == len(items):
         return DropReason.TOC_LIST
     verbs = sum(1 for i in items if PROMPT_ITEM.matches(i.text))
-    if PROMPTS_HEADING.search(under) and verbs * 2 >= len(items):
-        return DropReason.PROMPT_LIST
     artifacts = sum(1 for i in items if PROMPT_ARTIFACT.search(i.text))
     long_items = sum(len(i.text.split()) for i in items) >= 10 * len(items)
     if len(items) >= 3 and verbs == len(items) and artifacts * 2 >= len(items) and long_items:
@@ -275,14 +281,14 @@ def _list_reason(block: Block, headings: set[str], under: str) -> DropReason | N
     return None
 
 
-def _block_reason(block: Block, headings: set[str], under: str) -> DropReason | None:
+def _block_reason(block: Block, headings: set[str]) -> DropReason | None:
     if block.kind is BlockKind.CODE:
         return None
     lines = [ln for ln in (block.source or block.text).splitlines() if ln.strip()]
     if lines and all(TOC_DIRECTIVE.matches(ln) for ln in lines):
         return DropReason.TOC_DIRECTIVE
     if block.kind is BlockKind.LIST:
-        reason = _list_reason(block, headings, under)
+        reason = _list_reason(block, headings)
         if reason:
             return reason
     if block.kind is BlockKind.PARAGRAPH and block.items and all(_is_link_only(i) for i in block.items):
@@ -314,19 +320,20 @@ def clean(blocks: Sequence[Block]) -> tuple[list[Block], list[Dropped]]:
     kept: list[Block] = []
     dropped: list[Dropped] = []
     skip_below = 0  # while > 0: inside a section dropped whole, until a heading at this level or above
-    under = ""
     for index, block in enumerate(blocks):
         if block.kind is BlockKind.HEADING:
             if skip_below and block.level > skip_below:
                 continue
             skip_below = 0
-            under = block.text
+            following = blocks[index + 1] if index + 1 < len(blocks) else None
             rule = next((r for r in RULES if r.whole_section and r.matches(block.text)), None)
             if rule:
-                dropped.append(Dropped(rule.reason, first_words(block.text)))
+                words = first_words(block.text)
+                if following is not None and following.kind is not BlockKind.HEADING:
+                    words += f": {first_words(following.text or following.source, 6)}"
+                dropped.append(Dropped(rule.reason, words))
                 skip_below = block.level
                 continue
-            following = blocks[index + 1] if index + 1 < len(blocks) else None
             empty = following is None or (following.kind is BlockKind.HEADING and following.level <= block.level)
             if not block.text.strip() or (empty and block.level > 1):
                 if kept or not block.text.strip():  # a bare line above everything is the guide's title
@@ -336,7 +343,7 @@ def clean(blocks: Sequence[Block]) -> tuple[list[Block], list[Dropped]]:
             continue
         if skip_below:
             continue
-        reason = _block_reason(block, headings, under)
+        reason = _block_reason(block, headings)
         if reason:
             dropped.append(Dropped(reason, first_words(block.text or block.source)))
             continue

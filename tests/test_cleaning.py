@@ -159,3 +159,12 @@ def test_a_contents_heading_drops_its_list_even_without_links() -> None:
     blocks = [heading("In this article"), listing(Item("Duties"), Item("Pay")), heading("Duties"), para("Mixing.")]
     assert reasons(blocks) == [DropReason.TOC_LIST]
     assert kept_texts(blocks) == ["Duties", "Mixing."]
+
+
+def test_a_prompt_engineer_guide_keeps_its_duties_list() -> None:
+    duties = listing(Item("Design prompts that make a model answer in a fixed format."),
+                     Item("Write evaluation sets to compare prompts."),
+                     Item("Develop guardrails against unsafe output."))
+    blocks = [heading("What does a Prompt Engineer do?"), duties, heading("Prompt engineering tools"),
+              para("Notebooks.")]
+    assert reasons(blocks) == []

@@ -409,7 +409,7 @@ def test_web_markdown_keeps_the_answers_and_drops_the_noise_with_reasons() -> No
         "toc directive", "table of contents", "share/social block", "unknown tag", "bare url", "unknown tag",
         "prompt list", "empty heading", "author bio",
     ]
-    assert guide.dropped[6].words.startswith("1. Write a detailed comparison of UX")
+    assert guide.dropped[6].words == "ChatGPT Prompts: 1. Write a detailed comparison of …"
 
 
 def test_markdown_headings_at_any_level_from_tokens_and_emphasis_kept_in_text() -> None:
