@@ -17,6 +17,7 @@ from enum import Enum
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+import anyio.to_thread
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -150,7 +151,8 @@ class Edge:
                 return Refusal.LENGTH_REQUIRED, receive
             if int(declared) > self.rules.max_upload_bytes:
                 return Refusal.TOO_LARGE, receive
-            make_room(self.rules.upload_dir, self.rules.upload_quota_bytes - int(declared))
+            budget = self.rules.upload_quota_bytes - int(declared)
+            await anyio.to_thread.run_sync(make_room, self.rules.upload_dir, budget)  # a walk of the folder
             return None, receive
         if declared is not None and declared.isdigit() and int(declared) > self.rules.max_json_bytes:
             return Refusal.TOO_LARGE, receive

@@ -2,6 +2,7 @@
 
 One app (admin enabled, working directory a temp folder holding a `.env`) serves the HTTP and browser tests of
 this module; the upload tests call the admin handler in-process on an index built with the fast hash embedder.
+Section 8 holds the web edge's cases (issue 15), one named test per item, each failing against the app before it.
 Everything talks to 127.0.0.1 only, and every request is bounded in time.
 """
 
