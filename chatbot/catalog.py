@@ -221,7 +221,8 @@ def aliases(role: str, given: tuple[str, ...] = ()) -> tuple[str, ...]:
                 found[form] = None
     found.update(dict.fromkeys(lex.specific_words(role)))
     own = key(role)
-    return tuple(a for a in found if key(a) != own)
+    # An acronym that is an ordinary word ("DO" for Osteopathy Doctor) would turn up in every other question.
+    return tuple(a for a in found if key(a) != own and not set(words(a)) <= STOPWORDS)
 
 
 def is_occupation(text: str) -> bool:

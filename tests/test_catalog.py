@@ -205,3 +205,8 @@ def test_write_role_leaves_links_alone(tmp_path: Path) -> None:
     with pytest.raises(CareerBotError, match="not a regular file"):
         write_role(tmp_path / "link.md", "Nurse")
     assert (tmp_path / "link.md").is_symlink() and "role" not in target.read_text(encoding="utf-8")
+
+
+def test_an_acronym_that_is_an_ordinary_word_is_no_alias() -> None:
+    assert "DO" not in aliases("Osteopathy Doctor") and "HIS" not in aliases("Hearing Instrument Specialist")
+    assert "RN" in aliases("Registered Nurse")
