@@ -148,13 +148,16 @@ class Lexicon:
         return found.pop() if len(found) == 1 else None
 
     def specific_words(self, role: str) -> list[str]:
-        """Words of a role's modifiers used only by its own titles' codes ('devops' in DevOps Engineer)."""
+        """Coined words among a role's modifiers that only its own titles' codes use ('devops' in DevOps
+        Engineer); an ordinary word ('jail' in Jail Officer) is no name for the job, so a coined word is one
+        written with a capital inside it (DevOps, WordPress)."""
         codes = {t.code for t in self.titles_for(role)}
-        written = words(role)
+        written = _WRITTEN.findall(normalize(role))
         return [
-            w
+            w.lower()
             for w in written[:-1]
-            if codes and len(w) >= 3 and w not in STOPWORDS and self._codes.get(singular(w), set()) <= codes
+            if codes and len(w) >= 3 and any(c.isupper() for c in w[1:]) and w.lower() not in STOPWORDS
+            and self._codes.get(singular(w.lower()), set()) <= codes
         ]
 
 

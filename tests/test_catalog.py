@@ -210,3 +210,19 @@ def test_write_role_leaves_links_alone(tmp_path: Path) -> None:
 def test_an_acronym_that_is_an_ordinary_word_is_no_alias() -> None:
     assert "DO" not in aliases("Osteopathy Doctor") and "HIS" not in aliases("Hearing Instrument Specialist")
     assert "RN" in aliases("Registered Nurse")
+
+
+@pytest.mark.parametrize(
+    ("role", "word"),
+    [("DevOps Engineer", "devops"), ("WordPress Developer", "wordpress")],
+)
+def test_a_coined_word_specific_to_the_job_is_an_alias(role: str, word: str) -> None:
+    assert word in aliases(role)
+
+
+@pytest.mark.parametrize(
+    ("role", "word"),
+    [("Jail Officer", "jail"), ("Article Writer", "article"), ("Data Scientist", "data"), ("UX Designer", "ux")],
+)
+def test_an_ordinary_or_shared_word_is_no_alias(role: str, word: str) -> None:
+    assert word not in [a.lower() for a in aliases(role)]
