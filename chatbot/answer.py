@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from chatbot.chunking import sentence_lines
-from chatbot.question import Act, Reason
+from chatbot.question import LIST_TOPICS, TOPIC_RULES, Act, Reason, Topic, WordRule
 from chatbot.retrieval import Hit
 from chatbot.roles import Roles
 from chatbot.text import STOPWORDS, stem, words
@@ -100,7 +100,31 @@ class _Unit:
 
     @property
     def is_label(self) -> bool:
-        return self.text.rstrip().endswith(":") and len(self.text) < 80
+        # Web guides bold their labels: "**Soft Skills:**" labels a list as "Soft Skills:" does.
+        return self.text.rstrip().rstrip("*_").rstrip().endswith(":") and len(self.text) < 80
+
+    @property
+    def refers_back(self) -> bool:
+        return bool(_PRONOUN_START.match(self.text))
+
+
+# Sentences that carry no fact: a reader loses nothing when they are left out.
+FILLER = WordRule(
+    "filler",
+    re.compile(
+        r"\b(an? (exciting|rewarding|fascinating|thrilling) (journey|adventure|path)|(clear|simple) and manageable|"
+        r"let'?s (dive|explore|take a (look|closer look)|break (it|this) down)|in this (article|guide|post|blog)|"
+        r"read on|without further ado|whether you'?re (a|an|just)|here'?s (what|how) (you|to)|look no further|"
+        r"the (steps|answer) (is|are) (clear|simple)|buckle up)\b",
+        re.I,
+    ),
+    ("Becoming a Machine Learning Engineer is an exciting journey.", "The steps are clear and manageable.",
+     "Let's dive into the details.", "In this article we look at the role."),
+    ("The path often involves a degree and experience.", "Data scientists clean and explore data.",
+     "Ambulance work can be an exciting and demanding job with long shifts."),
+)
+_PRONOUN_START = re.compile(r"^(they|them|their|this (role|job|career|position)|these (professionals|roles)|it|he|she)"
+                            r"\b", re.I)
 
 
 # What kind of fact a question asks for, and what a sentence holding it looks like.
@@ -128,15 +152,20 @@ MAX_UNITS = 6
 MAX_LIST_ITEMS = 12
 
 
+TOPIC_BONUS = 0.15  # a sentence in the words of the topic asked ("sectors" for industries) ranks above a near miss
+OTHER_LIST_PENALTY = 0.3  # "drawbacks?" must not be answered with the Pros list
+
+
 def compose(
     query: str,
     hits: list[Hit],
     vector: np.ndarray,
     sentences: dict[str, list[tuple[str, np.ndarray]]],
     roles: Roles | Sequence[str],
+    topic: Topic | None = None,
 ) -> tuple[str, list[Source]]:
-    """Pick the sentences and bullets that answer the query, in document order, cited as [n]."""
-    units = _units(hits, sentences)
+    """Pick the sentences and bullets that answer the query (and the topic asked), in document order, cited as [n]."""
+    units = [u for u in _units(hits, sentences) if not FILLER.find(u.text)]
     if not units:
         return "", []
     query_stems = {stem(w) for w in words(query) if w not in STOPWORDS} - Roles.of(roles).stems
@@ -149,6 +178,7 @@ def compose(
         lexical = len(query_stems & unit_stems) / len(query_stems) if query_stems else 0.0
         shape = 0.12 if any(s.search(unit.text) for s in wanted) else 0.0
         unit.score = float(unit.vector @ vector) + 0.5 * lexical + shape + (0.04 if unit.hit_rank == 0 else 0.0)
+        unit.score += _topic_score(unit, topic, query)
     best = max(units, key=lambda u: u.score)
     near = [u for u in units if u.hit_rank <= best.hit_rank + 1]
     ranked = sorted(near, key=lambda u: -u.score)
@@ -166,8 +196,12 @@ def compose(
         for unit in top:
             if unit.is_bullet and unit.indent == 0 and not unit.is_label:
                 chosen[id(unit)] = unit
+    if topic in LIST_TOPICS:
+        _choose_topic_lists(topic, query, best, units, chosen)
     for unit in list(chosen.values()):
         _expand_list(unit, units, chosen)
+    for unit in list(chosen.values()):
+        _keep_referent(unit, units, chosen)
     picked: list[_Unit] = []
     seen: set[str] = set()
     for unit in sorted(chosen.values(), key=lambda u: (u.hit_rank, _part(u), u.index)):
@@ -175,6 +209,64 @@ def compose(
             seen.add(unit.text)
             picked.append(unit)
     return _render(picked)
+
+
+_FIGURE = {
+    Topic.PAY: re.compile(r"\d"),
+    Topic.DURATION: re.compile(r"\b(years?|months?|weeks?|semesters?)\b", re.I),
+}
+
+
+def states_figure(text: str, topic: Topic) -> bool:
+    """True when an answer holds the kind of figure a topic is answered with (a number for pay, a duration)."""
+    shape = _FIGURE.get(topic)
+    return shape is None or bool(shape.search(re.sub(r"\[\d+\]", "", text)))
+
+
+def _topic_score(unit: _Unit, topic: Topic | None, query: str) -> float:
+    """A bonus for a sentence in the topic's words; a penalty for the other one of pros and cons."""
+    if topic is None:
+        return 0.0
+    # A list topic is answered by its list (chosen below): "the steps are clear" uses the words and says nothing.
+    score = TOPIC_BONUS if topic not in LIST_TOPICS and TOPIC_RULES[topic].find(unit.text) else 0.0
+    other = {Topic.PROS: Topic.CONS, Topic.CONS: Topic.PROS}.get(topic)
+    if other and unit.is_label and TOPIC_RULES[other].find(unit.text) and not TOPIC_RULES[other].find(query):
+        score -= OTHER_LIST_PENALTY
+    return score
+
+
+def _choose_topic_lists(topic: Topic, query: str, best: _Unit, units: list[_Unit], chosen: dict[int, _Unit]) -> None:
+    """For a list topic (steps, skills, pros…): the lists labelled with it, else the nearest section's own list,
+    whole, in place of the prose around it."""
+    asked, unasked = [TOPIC_RULES[topic]], []
+    if other := {Topic.PROS: Topic.CONS, Topic.CONS: Topic.PROS}.get(topic):
+        # "pros and cons" asks for both lists; "drawbacks?" not for "Here are some pros and cons:" and the Pros.
+        (asked if TOPIC_RULES[other].find(query) else unasked).append(TOPIC_RULES[other])
+    near = [u for u in units if u.hit_rank <= best.hit_rank + 1]
+    labels = [u for u in units if u.is_label and any(r.find(u.text) for r in asked)
+              and not any(r.find(u.text) for r in unasked)][:2]
+    if labels:
+        chosen.clear()  # "Cons:" and its items answer "drawbacks?"; the Pros beside them do not
+        chosen.update((id(u), u) for u in labels)
+        return
+    for rank in sorted({u.hit_rank for u in near}):
+        items = [u for u in near if u.hit_rank == rank and u.is_bullet and u.indent == 0 and not u.is_label]
+        if len(items) >= 3:
+            for key, unit in list(chosen.items()):
+                if not unit.is_bullet and not unit.is_label:
+                    del chosen[key]  # the prose around a list ("the steps are manageable") says less than it
+            chosen.update((id(u), u) for u in items[:MAX_LIST_ITEMS])
+            return
+
+
+def _keep_referent(unit: _Unit, units: list[_Unit], chosen: dict[int, _Unit]) -> None:
+    """A sentence that starts 'They…' keeps the sentence before it, which says who 'they' are."""
+    if not unit.refers_back or unit.is_bullet:
+        return
+    before = [u for u in units if u.hit is unit.hit and u.index == unit.index - 1 and not u.is_bullet]
+    if before and id(before[0]) not in chosen:
+        chosen[id(before[0])] = before[0]
+        _keep_referent(before[0], units, chosen)
 
 
 def _part(unit: _Unit) -> int:

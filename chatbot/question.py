@@ -147,8 +147,9 @@ _TOPIC_WORDS: tuple[tuple[Topic, WordRule], ...] = tuple(
         (Topic.PROS, r"\b(pros|benefits?|advantages?|upsides?|perks?|good (side|parts?)|best (thing|part)s?)\b",
          ("what are the pros?", "any perks?"), ("what does it pay?",)),
         (Topic.DURATION, r"\bhow (long|many (years|months))\b|\b(years|months) (does it take|to become)\b|"
-                         r"\btime (it takes|to become)\b|\bhow quick(ly)?\b|\bhow fast\b",
-         ("how long does it take", "how many years until I can call myself one"), ("how much does it pay",)),
+                         r"\btime (it takes|to become)\b|\bhow (quick(ly)?|fast|soon) (can|could|will|would) (i|you|one|someone)\b",
+         ("how long does it take", "how many years until I can call myself one", "how fast can I become one?"),
+         ("how much does it pay", "how fast is the field growing?")),
         (Topic.PAY, r"\b(salary|salaries|pay|paid|earn(s|ings)?|wages?|income|compensation|money|hourly)\b|"
                     r"\bhow much (do|does|can|could|will|would) .{0,40}\bmake\b",
          ("what's the pay?", "how much do they earn", "how much do devops engineers make when they start"),
@@ -187,7 +188,33 @@ REFERS_BACK = _rule(
     ("And is that enough?", "how long will it take?", "what do they earn?"),
     ("Which programming languages do employers want most nowadays?",),
 )
+# A question that asks for a figure ("how much", "what's the salary", "how long") is answered by one or not at all.
+FIGURE_ASKED = _rule(
+    "figure_asked",
+    r"\bhow (much|long|many)\b|\bsalar(y|ies)\b|\bwages?\b|\bwhat('s| is| are| do| does)( the| a| an)?"
+    r"( average| typical| starting| median| entry[- ]level)? (pay|income|earn)",
+    ("how much do they earn?", "what's the salary?", "how long does it take?", "what is the average pay"),
+    ("is the pay good?", "does it pay well?", "what does a data scientist do?"),
+)
+TOPIC_RULES: dict[Topic, WordRule] = dict(_TOPIC_WORDS)
+# Words a guide uses for each topic, added to the lexical search: "drawbacks?" finds the "Cons:" list.
+TOPIC_TERMS: dict[Topic, str] = {
+    Topic.DUTIES: "responsibilities duties tasks day",
+    Topic.STEPS: "steps become path start",
+    Topic.DURATION: "years months takes",
+    Topic.EDUCATION: "degree education bachelor master",
+    Topic.SKILLS: "skills tools languages",
+    Topic.CERTIFICATIONS: "certifications certificates certified",
+    Topic.PAY: "salary pay earn",
+    Topic.OUTLOOK: "outlook growth demand openings",
+    Topic.PROS: "pros benefits advantages",
+    Topic.CONS: "cons drawbacks disadvantages challenges",
+    Topic.INDUSTRIES: "industries sectors companies",
+}
+LIST_TOPICS = frozenset({Topic.STEPS, Topic.SKILLS, Topic.CERTIFICATIONS, Topic.PROS, Topic.CONS})
+FIGURE_TOPICS = frozenset({Topic.PAY, Topic.DURATION})  # answered by a figure, or not at all
 WORD_RULES: tuple[WordRule, ...] = (GREETING, THANKS, HELP, INJECTION, ASKER, ADDRESSEE, FOLLOW_UP, REFERS_BACK,
+                                    FIGURE_ASKED,
                                     *(rule for _, rule in _TOPIC_WORDS))
 
 
@@ -204,6 +231,7 @@ class Question:
     query: str  # what retrieval searches: the message, with the role and topic carried from the history
     carried: str = ""  # what came from the history: a role, a topic, or the earlier question
     refers_back: bool = False  # it points at what was said before ("where should I show them off?")
+    wants_figure: bool = False  # it asks for a figure of a topic answered by figures (pay, how long)
     matched: str = ""  # the phrase a rule fired on (the attack, the greeting)
     asker: str = ""  # a job the asker describes themself with ("I'm a nurse")
 
@@ -256,8 +284,9 @@ def understand(
             topic = earlier.topic
         elif not named and earlier.question and _refers_back(subject):
             query, carried = f"{text} ({earlier.question})", earlier.question
+    wants_figure = topic in FIGURE_TOPICS and bool(FIGURE_ASKED.find(subject))
     return Question(raw, text, Act.CAREER, named, foreign, topic, query, carried, bool(REFERS_BACK.find(subject)),
-                    asker=_job(asker))
+                    wants_figure, asker=_job(asker))
 
 
 def _job(phrase: str) -> str:

@@ -172,12 +172,13 @@ class Index:
         # "ml engineer" -> "machine learning engineer": the guides' own words rank better.
         return " ".join(snapshot.roles.expand(fixed))
 
-    def search(self, query: str, k: int = 4, depth: int = 20) -> Search:
-        """Dense + BM25 over the live chunks, fused by reciprocal rank; best first."""
+    def search(self, query: str, k: int = 4, depth: int = 20, terms: str = "") -> Search:
+        """Dense + BM25 over the live chunks, fused by reciprocal rank; best first. `terms` join the BM25 query only
+        (the guides' words for the topic asked: embedding them would pull every answer towards one topic)."""
         with self.store.reachable():
-            return self._search(query, k, depth)
+            return self._search(query, k, depth, terms)
 
-    def _search(self, query: str, k: int, depth: int) -> Search:
+    def _search(self, query: str, k: int, depth: int, terms: str = "") -> Search:
         timings: dict[str, float] = {}
         started = time.perf_counter()
         snapshot = self.snapshot()
@@ -188,7 +189,7 @@ class Index:
         dense = self._dense(snapshot, vector, depth)
         timings["dense_ms"] = _ms(t)
         t = time.perf_counter()
-        lexical = self._bm25(snapshot, query, depth)
+        lexical = self._bm25(snapshot, f"{query} {terms}" if terms else query, depth)
         timings["bm25_ms"] = _ms(t)
         t = time.perf_counter()
         fused: dict[str, float] = {}

@@ -158,7 +158,8 @@ def test_sources_are_numbered_in_order_of_first_appearance() -> None:
 
 def test_an_uncited_hit_is_not_listed() -> None:
     text, sources = run("Do bakers sell cakes?", "about", "pay")
-    assert text == "They also sell cakes. [1]"
+    # "They also sell cakes." keeps the sentence before it, which says who "they" are.
+    assert text == "Bakers bake bread early in the morning. They also sell cakes. [1]"
     assert [s.chunk_id for s in sources] == ["chunk-0"]
 
 
@@ -236,3 +237,58 @@ def test_how_many_years_wants_durations_not_any_number() -> None:
         del ROWS["training"], ROWS["outlook"]
     assert "three years" in text
     assert "12,000" not in text
+
+
+# --- answers lead with the topic asked --------------------------------------------------------------------
+
+
+def test_filler_rule_examples() -> None:
+    from chatbot.answer import FILLER
+
+    assert all(FILLER.find(t) for t in FILLER.matches)
+    assert not any(FILLER.find(t) for t in FILLER.ignores)
+
+
+def test_states_figure_by_topic() -> None:
+    from chatbot.answer import states_figure
+    from chatbot.question import Topic
+
+    assert states_figure("The average salary is $112,430. [1]", Topic.PAY)
+    assert not states_figure("The pay is competitive. [1]", Topic.PAY)  # the citation's [1] is no figure
+    assert states_figure("A degree takes about four years. [1]", Topic.DURATION)
+    assert not states_figure("It takes dedication. [2]", Topic.DURATION)
+
+
+def test_drawbacks_get_the_cons_list_not_the_pros(seed_chain: Any) -> None:
+    answer = ask(seed_chain, "drawbacks of being an ML engineer?")
+    assert "Cons:" in answer.text and "Complex and challenging work" in answer.text
+    assert "Pros:" not in answer.text and "High demand for skilled professionals" not in answer.text
+
+
+def test_steps_get_the_list_of_steps_not_the_opening_filler(seed_chain: Any) -> None:
+    answer = ask(seed_chain, "what should I do, step by step, to become a machine learning engineer?")
+    for step in ("Get a degree", "Learn the skills", "Build a portfolio"):
+        assert step in answer.text
+    assert "exciting journey" not in answer.text and "clear and manageable" not in answer.text
+
+
+def test_a_figure_question_without_a_figure_in_the_guides_is_refused(tmp_path: Any) -> None:
+    from index_helpers import MAX_BYTES
+
+    from chatbot.indexing import ingest
+    from chatbot.question import Reason
+    from chatbot.store import Store
+
+    knowledge = tmp_path / "knowledge"
+    knowledge.mkdir()
+    (knowledge / "lifeguard.md").write_text(
+        "---\ntitle: Lifeguard\n---\n## What does a lifeguard earn?\n\nPay depends on the employer and the season.\n\n"
+        "## What does a lifeguard do?\n\nLifeguards watch swimmers and help people in trouble in the water.\n"
+    )
+    store = Store(tmp_path / "index")
+    ingest(knowledge, store, EMBED, max_bytes=MAX_BYTES)
+    chain = build_chain(Index(store, EMBED), min_evidence=0.0)
+    answer = ask(chain, "How much does a lifeguard earn?")
+    assert answer.refused and answer.reason is Reason.NOT_COVERED and "no figure for pay" in answer.matched
+    assert answer.sources == [] and "employer" not in answer.text
+    assert not ask(chain, "Does a lifeguard earn well?").refused  # not asking for a figure: the sentence answers

