@@ -147,7 +147,8 @@ _TOPIC_WORDS: tuple[tuple[Topic, WordRule], ...] = tuple(
         (Topic.PROS, r"\b(pros|benefits?|advantages?|upsides?|perks?|good (side|parts?)|best (thing|part)s?)\b",
          ("what are the pros?", "any perks?"), ("what does it pay?",)),
         (Topic.DURATION, r"\bhow (long|many (years|months))\b|\b(years|months) (does it take|to become)\b|"
-                         r"\btime (it takes|to become)\b|\bhow (quick(ly)?|fast|soon) (can|could|will|would) (i|you|one|someone)\b",
+                         r"\btime (it takes|to become)\b|"
+                         r"\bhow (quick(ly)?|fast|soon) (can|could|will|would) (i|you|one|someone)\b",
          ("how long does it take", "how many years until I can call myself one", "how fast can I become one?"),
          ("how much does it pay", "how fast is the field growing?")),
         (Topic.PAY, r"\b(salary|salaries|pay|paid|earn(s|ings)?|wages?|income|compensation|money|hourly)\b|"
