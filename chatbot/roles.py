@@ -84,11 +84,19 @@ class Roles:
         return [singular(w) for w in words(text)]
 
     def _by_alias(self, said: list[str]) -> set[str]:
+        return self._aliases_in(said)[0]
+
+    def _aliases_in(self, said: list[str]) -> tuple[set[str], set[int]]:
+        """The roles named by an alias, and the positions of the words those aliases use."""
         found: set[str] = set()
+        used: set[int] = set()
         for i in range(len(said)):
             for n in range(1, min(self._longest, len(said) - i) + 1):
-                found.update(self._alias.get(tuple(said[i : i + n]), ()))
-        return found
+                roles = self._alias.get(tuple(said[i : i + n]), ())
+                if roles:
+                    found.update(roles)
+                    used.update(range(i, i + n))
+        return found, used
 
     def mentioned(self, text: str, by_head_noun: bool = True) -> str | None:
         """The role a text names, by full name or a short form ('ML engineers' -> 'Machine Learning Engineer')."""
@@ -107,9 +115,12 @@ class Roles:
         return self._by_alias(self._said(text))
 
     def named(self, text: str) -> set[str]:
-        """Every role a text could mean: by a name or short form, or by the last word ('engineers')."""
+        """Every role a text could mean: by a name or short form, or by a last word of its own ('engineers')."""
         said = self._said(text)
-        return self._by_alias(said) | {r for w in said if len(w) > 3 for r in self._heads.get(w, ())}
+        found, used = self._aliases_in(said)
+        # A last word inside a name already found is not another role: "platform engineer" is only the role
+        # that alias names, not every engineer.
+        return found | {r for i, w in enumerate(said) if len(w) > 3 and i not in used for r in self._heads.get(w, ())}
 
     def covers(self, stems: set[str]) -> bool:
         """True when one role's names use all these stems ('engineer' for Machine Learning Engineer)."""

@@ -34,6 +34,9 @@ def test_named_lists_every_role_a_text_could_mean() -> None:
     assert ROLES.named("how do engineers get promoted") == {ML, "Software Engineer", "Mechanical Engineer"}
     assert ROLES.named("an RN or a ds") == {"Registered Nurse", "Data Scientist"}
     assert ROLES.named("what is the weather") == set()
+    # A last word inside a name already found names no other role.
+    assert ROLES.named("how do ML engineers get promoted") == {ML}
+    assert ROLES.named("ML engineers or other engineers") == {ML, "Software Engineer", "Mechanical Engineer"}
 
 
 def test_covers_needs_one_role_using_every_stem() -> None:
