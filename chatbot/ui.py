@@ -25,11 +25,11 @@ from chatbot.uploads import delete_guide, save_upload
 
 Message = dict[str, Any]
 State = dict[str, Any]
+# The admin guides table: the same columns as `python -m chatbot guides`.
+GUIDE_COLUMNS = ("source", "title", "role", "aliases", "sections", "chunks", "dropped", "last_reviewed")
 RATINGS_PER_MINUTE = 20  # per browser session: plenty for a person, a wall for a script
 # The address an admin action came from, set by the UI around each call (the handlers stay plain functions).
 admin_client: ContextVar[str] = ContextVar("admin_client", default="")
-# The admin guides table: the same columns as `python -m chatbot guides`.
-GUIDE_COLUMNS = ("source", "title", "role", "aliases", "sections", "chunks", "dropped", "last_reviewed")
 
 def new_state() -> State:
     """Per-browser-session state: the plain-text turns and what each answer was built from."""
