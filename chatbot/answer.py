@@ -213,7 +213,11 @@ def compose(
 
 _FIGURE = {
     Topic.PAY: re.compile(r"\d"),
-    Topic.DURATION: re.compile(r"\b(years?|months?|weeks?|semesters?)\b", re.I),
+    # "four years", "1-2 years", "a few months"; not "$90,000 per year".
+    Topic.DURATION: re.compile(
+        r"\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten|twelve|several|few|couple of)"
+        r"(\s*(-|to|or)\s*(\d+|one|two|three|four|five|six|seven|eight|nine|ten))?\+?\s+(years?|months?|weeks?|"
+        r"semesters?)\b", re.I),
 }
 
 
@@ -238,7 +242,7 @@ def _topic_score(unit: _Unit, topic: Topic | None, query: str) -> float:
 def _choose_topic_lists(topic: Topic, query: str, best: _Unit, units: list[_Unit], chosen: dict[int, _Unit]) -> None:
     """For a list topic (steps, skills, pros…): the lists labelled with it, else the nearest section's own list,
     whole, in place of the prose around it."""
-    asked, unasked = [TOPIC_RULES[topic]], []
+    asked, unasked = [TOPIC_RULES[topic]], list[WordRule]()
     if other := {Topic.PROS: Topic.CONS, Topic.CONS: Topic.PROS}.get(topic):
         # "pros and cons" asks for both lists; "drawbacks?" not for "Here are some pros and cons:" and the Pros.
         (asked if TOPIC_RULES[other].find(query) else unasked).append(TOPIC_RULES[other])

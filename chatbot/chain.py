@@ -12,8 +12,7 @@ from typing import Any
 from langchain_core.runnables import Runnable, RunnableGenerator, RunnableLambda
 
 from chatbot.answer import Answer, AnswerChunk, Source, compose, retrieved_of, states_figure
-from chatbot.chunking import sentence_spans
-from chatbot.embeddings import embed_with_sentences
+from chatbot.comparison import compare, table
 from chatbot.gate import MIN_EVIDENCE, MIN_OWN_EVIDENCE, suggestions
 from chatbot.generation import (
     adds_numbers,
@@ -110,7 +109,7 @@ def build_chain(
 
     def answer_stream(steps: Iterator[Pending]) -> Iterator[AnswerChunk]:
         for pending in steps:
-            yield from _compose(index, pending, min_evidence, llm)
+            yield from _compose(index, pending, min_evidence, llm, top_k)
 
     return (
         RunnableLambda(condense).with_config(run_name="condense")
@@ -119,21 +118,15 @@ def build_chain(
     )
 
 
-def _compose(index: Index, pending: Pending, min_evidence: float, llm: Any) -> Iterator[AnswerChunk]:
-    answer, search = pending.answer, pending.search
+def _compose(index: Index, pending: Pending, min_evidence: float, llm: Any, top_k: int) -> Iterator[AnswerChunk]:
+    answer, search, understood = pending.answer, pending.search, pending.understood
     started = time.perf_counter()
-    if search is not None and not answer.refused:
+    if search is not None and not answer.refused and understood is not None and understood.compares:
+        _compare(index, search.snapshot, understood, answer, top_k)
+    elif search is not None and not answer.refused:
         snapshot = search.snapshot
         hits = _with_continuations(_about_named_roles(search)[:3], snapshot)
-        with index.store.reachable():
-            sentences = index.store.record.sentences([h.row.hash for h in hits])
-        for hit in hits:
-            if not sentences.get(hit.row.hash):
-                # An ingest in another process switched versions and dropped this chunk's sentence vectors
-                # after our snapshot was taken: embed them now rather than answer without the chunk.
-                spans = sentence_spans(hit.row.text, hit.row.embed_text)
-                _, parts = embed_with_sentences(index.embedder, [hit.row.embed_text], [spans])
-                sentences[hit.row.hash] = [(s, v) for (s, _, _), v in zip(spans, parts[0], strict=True)]
+        sentences = index.sentences(hits)
         evidence = max((float(v @ search.vector) for h in hits for _, v in sentences[h.row.hash]), default=0.0)
         answer.timings["evidence"] = round(evidence, 4)
         own = 1.0
@@ -174,6 +167,17 @@ def _compose(index: Index, pending: Pending, min_evidence: float, llm: Any) -> I
     for piece in _pieces(answer.text):
         yield AnswerChunk(piece)
     yield AnswerChunk("", answer)
+
+
+def _compare(index: Index, snapshot: Snapshot, understood: Question, answer: Answer, top_k: int) -> None:
+    """Roles side by side: the topic asked of each role's guide, in one table with a cited cell per role."""
+    cells = compare(index, snapshot, understood.roles, understood.topic, top_k)
+    answer.read = [retrieved_of(h) for cell in cells for h in cell.read]
+    if not any(cell.text for cell in cells):
+        _refuse(answer, Reason.NOT_COVERED, f"no guide of {', '.join(understood.roles)} covers it")
+        return
+    grid, answer.sources = table(cells, understood.topic)
+    answer.text = f"Side by side, from each role's guide:\n\n{grid}"
 
 
 def _refuse(answer: Answer, reason: Reason, matched: str) -> None:

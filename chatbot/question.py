@@ -152,7 +152,8 @@ _TOPIC_WORDS: tuple[tuple[Topic, WordRule], ...] = tuple(
          ("how long does it take", "how many years until I can call myself one", "how fast can I become one?"),
          ("how much does it pay", "how fast is the field growing?")),
         (Topic.PAY, r"\b(salary|salaries|pay|paid|earn(s|ings)?|wages?|income|compensation|money|hourly)\b|"
-                    r"\bhow much (do|does|can|could|will|would) .{0,40}\bmake\b",
+                    r"\bhow much (do|does|can|could|will|would) .{0,40}\bmake\b|"
+                    r"\b(make|earn|pays?) (more|less|better)\b|\bbetter paid\b",
          ("what's the pay?", "how much do they earn", "how much do devops engineers make when they start"),
          ("what do they do day to day", "how do they make models?")),
         (Topic.OUTLOOK, r"\b(outlook|demand|openings?|growth|growing|future|prospects?|job market|in demand|hiring)\b",
@@ -212,6 +213,20 @@ TOPIC_TERMS: dict[Topic, str] = {
     Topic.CONS: "cons drawbacks disadvantages challenges",
     Topic.INDUSTRIES: "industries sectors companies",
 }
+# The question asked of each role's guide when roles are compared ("{role}" is filled in).
+TOPIC_QUESTIONS: dict[Topic, str] = {
+    Topic.DUTIES: "What does a {role} do?",
+    Topic.STEPS: "How do I become a {role}?",
+    Topic.DURATION: "How long does it take to become a {role}?",
+    Topic.EDUCATION: "What education does a {role} need?",
+    Topic.SKILLS: "What skills and tools does a {role} need?",
+    Topic.CERTIFICATIONS: "Which certifications help a {role}?",
+    Topic.PAY: "What is the salary of a {role}?",
+    Topic.OUTLOOK: "What is the job outlook for a {role}?",
+    Topic.PROS: "What are the pros of being a {role}?",
+    Topic.CONS: "What are the cons of being a {role}?",
+    Topic.INDUSTRIES: "Which industries employ a {role}?",
+}
 LIST_TOPICS = frozenset({Topic.STEPS, Topic.SKILLS, Topic.CERTIFICATIONS, Topic.PROS, Topic.CONS})
 FIGURE_TOPICS = frozenset({Topic.PAY, Topic.DURATION})  # answered by a figure, or not at all
 WORD_RULES: tuple[WordRule, ...] = (GREETING, THANKS, HELP, INJECTION, ASKER, ADDRESSEE, FOLLOW_UP, REFERS_BACK,
@@ -233,6 +248,11 @@ class Question:
     carried: str = ""  # what came from the history: a role, a topic, or the earlier question
     refers_back: bool = False  # it points at what was said before ("where should I show them off?")
     wants_figure: bool = False  # it asks for a figure of a topic answered by figures (pay, how long)
+
+    @property
+    def compares(self) -> bool:
+        """True when the message asks about two roles or more ('X vs Y', 'do X make more than Y?')."""
+        return self.act is Act.CAREER and len(self.roles) >= 2
     matched: str = ""  # the phrase a rule fired on (the attack, the greeting)
     asker: str = ""  # a job the asker describes themself with ("I'm a nurse")
 

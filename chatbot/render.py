@@ -6,7 +6,7 @@ from functools import lru_cache
 from typing import Any
 
 _TAGS = {"p", "ul", "ol", "li", "strong", "em", "code", "pre", "blockquote", "br", "a", "h3", "h4", "details",
-         "summary", "span", "sup"}
+         "summary", "span", "sup", "table", "thead", "tbody", "tr", "th", "td"}
 
 
 @lru_cache(maxsize=1)
@@ -14,7 +14,7 @@ def _markdown() -> Any:
     from markdown_it import MarkdownIt
 
     # html=False: any tag inside a guide is escaped and shown as text, never parsed as markup.
-    return MarkdownIt("commonmark", {"html": False, "linkify": False})
+    return MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")  # role comparisons
 
 
 def to_safe_html(markdown: str) -> str:

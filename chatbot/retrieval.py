@@ -15,7 +15,8 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
-from chatbot.embeddings import Embedder, LangChainEmbeddings
+from chatbot.chunking import sentence_spans
+from chatbot.embeddings import Embedder, LangChainEmbeddings, embed_with_sentences
 from chatbot.errors import IndexMissingError
 from chatbot.roles import Roles
 from chatbot.store import ChunkRow, GuideRow, Store
@@ -111,6 +112,19 @@ class Index:
         """The query's vector (cached: the chain and the composer both ask)."""
         vector: np.ndarray = self._embed_query(text)
         return vector
+
+    def sentences(self, hits: list[Hit]) -> dict[str, list[tuple[str, np.ndarray]]]:
+        """Each hit's sentences with their vectors, by chunk hash."""
+        with self.store.reachable():
+            found = self.store.record.sentences([h.row.hash for h in hits])
+        for hit in hits:
+            if not found.get(hit.row.hash):
+                # An ingest in another process switched versions and dropped this chunk's sentence vectors
+                # after our snapshot was taken: embed them now rather than answer without the chunk.
+                spans = sentence_spans(hit.row.text, hit.row.embed_text)
+                _, parts = embed_with_sentences(self.embedder, [hit.row.embed_text], [spans])
+                found[hit.row.hash] = [(s, v) for (s, _, _), v in zip(spans, parts[0], strict=True)]
+        return found
 
     def warm_up(self) -> None:
         """Load the model and the snapshot now, so the first user does not wait for them."""

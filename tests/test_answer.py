@@ -257,6 +257,8 @@ def test_states_figure_by_topic() -> None:
     assert not states_figure("The pay is competitive. [1]", Topic.PAY)  # the citation's [1] is no figure
     assert states_figure("A degree takes about four years. [1]", Topic.DURATION)
     assert not states_figure("It takes dedication. [2]", Topic.DURATION)
+    assert states_figure("Expect 1-2 years of entry-level work.", Topic.DURATION)
+    assert not states_figure("Salaries start at $90,000 per year.", Topic.DURATION)
 
 
 def test_drawbacks_get_the_cons_list_not_the_pros(seed_chain: Any) -> None:

@@ -1,0 +1,86 @@
+"""Roles side by side: the same topic asked of each role's guide, one cited cell per role, as a Markdown table."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass
+
+from chatbot.answer import Source, compose, states_figure
+from chatbot.question import FIGURE_TOPICS, TOPIC_QUESTIONS, TOPIC_TERMS, Topic
+from chatbot.retrieval import Hit, Index, Snapshot
+
+NOT_IN_GUIDE = "not in the guide"
+_CITATION = re.compile(r"\[(\d+)\]")
+MAX_CELL_CHARS = 400
+
+
+@dataclass(frozen=True)
+class Cell:
+    """What one role's guide says on the topic: cited text with its sources, or nothing."""
+
+    role: str
+    text: str
+    sources: tuple[Source, ...]
+    read: tuple[Hit, ...]
+
+
+def compare(index: Index, snapshot: Snapshot, roles: tuple[str, ...], topic: Topic | None, top_k: int) -> list[Cell]:
+    """Ask each role's guide the same question; a guide that does not answer it gives an empty cell."""
+    asked = topic or Topic.DUTIES
+    cells = []
+    for role in roles[:4]:
+        question = TOPIC_QUESTIONS[asked].format(role=role)
+        search = index.search(question, top_k, terms=TOPIC_TERMS[asked])
+        own = [h for h in search.hits if (g := snapshot.guides.get(h.row.source)) is not None and g.role == role][:2]
+        hits = _with_next(own, snapshot)
+        text, sources = compose(search.query, hits, search.vector, index.sentences(hits), snapshot.roles, asked) \
+            if hits else ("", [])
+        if asked in FIGURE_TOPICS:
+            text = "\n\n".join(b for b in text.split("\n\n") if states_figure(b, asked))
+        cells.append(Cell(role, text, tuple(sources), tuple(hits)) if text else Cell(role, "", (), tuple(hits)))
+    return cells
+
+
+def _with_next(hits: list[Hit], snapshot: Snapshot) -> list[Hit]:
+    out: list[Hit] = []
+    for hit in hits:
+        out.append(hit)
+        following = snapshot.continuation(hit.row)
+        if following is not None and all(h.row.id != following.id for h in hits):
+            out.append(Hit(following, hit.score, hit.dense, hit.lexical))
+    return out
+
+
+def table(cells: list[Cell], topic: Topic | None) -> tuple[str, list[Source]]:
+    """The cells as one Markdown table, citations numbered across the whole table."""
+    heading = (topic or Topic.DUTIES).value
+    lines = [f"| role | {heading} |", "| --- | --- |"]
+    sources: list[Source] = []
+    for cell in cells:
+        offset = len(sources)
+        kept = {s.n for s in cell.sources if f"[{s.n}]" in cell.text}
+        renumber = {n: offset + i for i, n in enumerate(sorted(kept), start=1)}
+        sources += [dataclasses.replace(s, n=renumber[s.n]) for s in cell.sources if s.n in renumber]
+        text = _renumber(cell.text, renumber)
+        lines.append(f"| {_escape(cell.role)} | {_flat(text) or NOT_IN_GUIDE} |")
+    return "\n".join(lines), sources
+
+
+def _renumber(text: str, numbers: dict[int, int]) -> str:
+    return _CITATION.sub(lambda m: f"[{numbers.get(int(m.group(1)), int(m.group(1)))}]", text)
+
+
+def _flat(text: str) -> str:
+    """A cell is one line: list items joined with semicolons, pipes escaped, long text cut at a sentence."""
+    parts = [re.sub(r"^\s*[-*]\s+", "", line).strip() for line in text.splitlines() if line.strip()]
+    flat = _escape("; ".join(parts))
+    if len(flat) > MAX_CELL_CHARS:
+        cut = flat[:MAX_CELL_CHARS].rsplit(". ", 1)[0]
+        citations = " ".join(dict.fromkeys(_CITATION.findall(flat)))
+        flat = f"{cut}. … " + " ".join(f"[{c}]" for c in citations.split())
+    return flat
+
+
+def _escape(text: str) -> str:
+    return text.replace("|", "\\|")
