@@ -84,7 +84,8 @@ def wrap(owner, name, before=None, after=None):
 if mode == "ingest":
     knowledge, index, embedder_kind, *flags = args
     from chatbot import indexing
-    from chatbot.store import Record, Store
+    from chatbot.store import SqliteRecord as Record  # the embedded record, the one these kill points are in
+    from chatbot.store import Store
 
     if embedder_kind == "real":
         from chatbot.embeddings import make_embedder
