@@ -12,7 +12,7 @@ from typing import Any
 from langchain_core.runnables import Runnable, RunnableGenerator, RunnableLambda
 
 from chatbot.answer import Answer, AnswerChunk, Source, compose, retrieved_of, states_figure
-from chatbot.comparison import compare, table
+from chatbot.comparison import compare, compare_guides, disagree, table
 from chatbot.gate import MIN_EVIDENCE, MIN_OWN_EVIDENCE, suggestions
 from chatbot.generation import (
     adds_numbers,
@@ -23,7 +23,8 @@ from chatbot.generation import (
     sentences_as_they_stream,
     stream_text,
 )
-from chatbot.question import TOPIC_RULES, TOPIC_TERMS, Act, Question, Reason, Turn, understand
+from chatbot.places import places_in
+from chatbot.question import FIGURE_TOPICS, TOPIC_RULES, TOPIC_TERMS, Act, Question, Reason, Topic, Turn, understand
 from chatbot.retrieval import Hit, Index, Search, Snapshot
 from chatbot.text import normalize
 
@@ -154,7 +155,12 @@ def _compose(index: Index, pending: Pending, min_evidence: float, llm: Any, top_
                 # "How much do they earn?" answered without a figure is not an answer: the guides lack it.
                 answer.text, answer.sources, answer.read = "", [], []
                 _refuse(answer, Reason.NOT_COVERED, f"the guides state no figure for {topic.value}")
-            elif llm is not None:
+            else:
+                if topic is not None and pending.understood and len(pending.understood.roles) == 1 and \
+                        len({h.row.source for h in hits}) >= 2 and topic in FIGURE_TOPICS:
+                    _figures_by_guide(index, snapshot, pending.understood.roles[0], topic, answer, top_k)
+                answer.text += _place_note(pending.understood, answer.text)
+            if answer.sources and llm is not None:
                 answer.timings["compose_ms"] = round((time.perf_counter() - started) * 1000, 2)
                 yield from _generate(llm, pending, hits)
                 return
@@ -178,6 +184,29 @@ def _compare(index: Index, snapshot: Snapshot, understood: Question, answer: Ans
         return
     grid, answer.sources = table(cells, understood.topic)
     answer.text = f"Side by side, from each role's guide:\n\n{grid}"
+
+
+def _figures_by_guide(index: Index, snapshot: Snapshot, role: str, topic: Topic, answer: Answer, top_k: int) -> None:
+    """Two guides for one role that give different figures are both shown, each with its source."""
+    cells = compare_guides(index, snapshot, role, topic, top_k)
+    if disagree(cells):
+        grid, answer.sources = table(cells, topic, first="guide")
+        answer.text = f"The guides for {role} give different figures:\n\n{grid}"
+        answer.read = [retrieved_of(h) for cell in cells for h in cell.read]
+
+
+def _place_note(understood: Question | None, text: str) -> str:
+    """When figures are for another country than the one asked, say so: U.S. pay is no answer for Sri Lanka."""
+    if understood is None or not understood.places or not re.search(r"\d", re.sub(r"\[\d+\]", "", text)):
+        return ""
+    stated = places_in(text)
+    missing = [p for p in understood.places if p not in stated]
+    if not missing:
+        return ""
+    asked = " or ".join(missing)
+    if stated:
+        return f"\n\nNote: these figures are for {' and '.join(stated)}; my guides give none for {asked}."
+    return f"\n\nNote: my guides do not say these figures are for {asked}."
 
 
 def _refuse(answer: Answer, reason: Reason, matched: str) -> None:

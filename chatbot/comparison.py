@@ -42,6 +42,34 @@ def compare(index: Index, snapshot: Snapshot, roles: tuple[str, ...], topic: Top
     return cells
 
 
+def compare_guides(index: Index, snapshot: Snapshot, role: str, topic: Topic, top_k: int) -> list[Cell]:
+    """The figure each guide for one role gives, when several guides cover it: a cell per guide, by its title."""
+    question = TOPIC_QUESTIONS[topic].format(role=role)
+    search = index.search(question, top_k * 2, terms=TOPIC_TERMS[topic])
+    by_guide: dict[str, list[Hit]] = {}
+    for hit in search.hits:
+        guide = snapshot.guides.get(hit.row.source)
+        if guide is not None and guide.role == role:
+            by_guide.setdefault(hit.row.source, []).append(hit)
+    cells = []
+    for source, found in by_guide.items():
+        hits = _with_next(found[:2], snapshot)
+        text, sources = compose(search.query, hits, search.vector, index.sentences(hits), snapshot.roles, topic)
+        text = "\n\n".join(b for b in text.split("\n\n") if states_figure(b, topic))
+        if text:
+            cells.append(Cell(snapshot.guides[source].title or source, text, tuple(sources), tuple(hits)))
+    return cells
+
+
+def disagree(cells: list[Cell]) -> bool:
+    """True when guides give different figures: each cell's numbers differ from the others'."""
+    figures = [frozenset(_NUMBER.findall(_CITATION.sub("", c.text))) for c in cells]
+    return len(cells) >= 2 and len(set(figures)) == len(figures)
+
+
+_NUMBER = re.compile(r"\d[\d,.]*")
+
+
 def _with_next(hits: list[Hit], snapshot: Snapshot) -> list[Hit]:
     out: list[Hit] = []
     for hit in hits:
@@ -52,10 +80,10 @@ def _with_next(hits: list[Hit], snapshot: Snapshot) -> list[Hit]:
     return out
 
 
-def table(cells: list[Cell], topic: Topic | None) -> tuple[str, list[Source]]:
+def table(cells: list[Cell], topic: Topic | None, first: str = "role") -> tuple[str, list[Source]]:
     """The cells as one Markdown table, citations numbered across the whole table."""
     heading = (topic or Topic.DUTIES).value
-    lines = [f"| role | {heading} |", "| --- | --- |"]
+    lines = [f"| {first} | {heading} |", "| --- | --- |"]
     sources: list[Source] = []
     for cell in cells:
         offset = len(sources)

@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+from chatbot.places import places_in
 from chatbot.roles import Roles
 from chatbot.text import STOPWORDS, normalize, stem, words
 
@@ -248,6 +249,7 @@ class Question:
     carried: str = ""  # what came from the history: a role, a topic, or the earlier question
     refers_back: bool = False  # it points at what was said before ("where should I show them off?")
     wants_figure: bool = False  # it asks for a figure of a topic answered by figures (pay, how long)
+    places: tuple[str, ...] = ()  # the countries it asks about ("in Sri Lanka"; not the one it says "outside")
 
     @property
     def compares(self) -> bool:
@@ -306,8 +308,12 @@ def understand(
         elif not named and earlier.question and _refers_back(subject):
             query, carried = f"{text} ({earlier.question})", earlier.question
     wants_figure = topic in FIGURE_TOPICS and bool(FIGURE_ASKED.find(subject))
+    places = tuple(places_in(_OUTSIDE.sub(" ", text)))
     return Question(raw, text, Act.CAREER, named, foreign, topic, query, carried, bool(REFERS_BACK.find(subject)),
-                    wants_figure, asker=_job(asker))
+                    wants_figure, places, asker=_job(asker))
+
+
+_OUTSIDE = re.compile(r"\b(outside|other than|apart from|except)( of)?( the)? [\w.]+( [\w.]+)?", re.I)
 
 
 def _job(phrase: str) -> str:

@@ -128,6 +128,14 @@ def test_the_answer_records_every_chunk_it_read(seed_chain: Any) -> None:
     assert refused.refused and refused.read == []
 
 
+def test_figures_for_another_country_say_so(seed_chain: Any) -> None:
+    answer = ask(seed_chain, "What do machine learning engineers earn in Canada?")
+    assert "$112,430" in answer.text
+    assert answer.text.endswith("Note: these figures are for United States; my guides give none for Canada.")
+    assert "Note:" not in ask(seed_chain, "What do machine learning engineers earn in the US?").text
+    assert "Note:" not in ask(seed_chain, "What do machine learning engineers earn?").text
+
+
 def test_pros_and_cons_bring_both_lists(seed_chain: Any) -> None:
     answer = ask(seed_chain, "What are the pros and cons?")
     assert not answer.refused

@@ -73,3 +73,19 @@ def test_a_role_whose_guide_lacks_the_figure_says_so_in_its_cell(tmp_path: Path)
     assert rows["Baker"] == "| Baker | Bakers earn about $31,000 a year. [1] |"
     assert rows["Lifeguard"] == f"| Lifeguard | {NOT_IN_GUIDE} |"  # "depends on the pool" is no figure
     assert [s.source for s in answer.sources] == ["baker.md"]
+
+
+def test_two_guides_for_one_role_that_disagree_are_both_shown(tmp_path: Path) -> None:
+    knowledge = tmp_path / "knowledge"
+    knowledge.mkdir()
+    for name, title, pay in (("baker.md", "Baker", "$31,000"), ("baker-guide.md", "Baker Career Guide", "$28,500")):
+        (knowledge / name).write_text(f"---\ntitle: {title}\n---\n## What does a baker earn?\n\n"
+                                      f"Bakers earn about {pay} a year.\n\n## What does a baker do?\n\nBakers bake.\n")
+    embedder = HashEmbedder()
+    store = Store(tmp_path / "index")
+    ingest(knowledge, store, embedder, max_bytes=MAX_BYTES)
+    answer = ask(build_chain(Index(store, embedder), min_evidence=0.0), "How much does a baker earn?")
+    assert answer.text.startswith("The guides for Baker give different figures:")
+    rows = {line.split(" | ")[0].strip("| "): line for line in answer.text.splitlines() if line.startswith("| ")}
+    assert "$31,000" in rows["Baker"] and "$28,500" in rows["Baker Career Guide"]
+    assert sorted(s.source for s in answer.sources) == ["baker-guide.md", "baker.md"]
