@@ -1,4 +1,4 @@
-"""python -m chatbot ask "QUESTION" [--index DIR] [--json]; python -m chatbot guides [--index DIR] [--json]."""
+"""python -m chatbot ask "QUESTION" | guides | calibrate [SET.jsonl ...]  (each with [--index DIR] [--json])."""
 
 from __future__ import annotations
 
@@ -20,6 +20,10 @@ def main(argv: list[str] | None = None) -> int:
     guides = commands.add_parser("guides", help="list the guides in the index with their roles")
     guides.add_argument("--index", type=Path, help="index folder (default: .index/)")
     guides.add_argument("--json", action="store_true", help='print {"guides": [...]} as JSON')
+    calibrate = commands.add_parser("calibrate", help="compute the evidence threshold for this index's model")
+    calibrate.add_argument("sets", nargs="*", type=Path, help="question sets (default: eval/dev.jsonl)")
+    calibrate.add_argument("--index", type=Path, help="index folder (default: .index/)")
+    calibrate.add_argument("--json", action="store_true", help="print the calibration as JSON")
     args = parser.parse_args(argv)
 
     from chatbot.errors import CareerBotError
@@ -27,6 +31,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "guides":
             return _guides(args.index, args.json)
+        if args.command == "calibrate":
+            return _calibrate(args.sets, args.index, args.json)
         return _ask(args.question, args.index, args.json)
     except CareerBotError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -63,6 +69,23 @@ def _guides(index: Path | None, as_json: bool) -> int:
         print(json.dumps({"guides": rows}, ensure_ascii=False))
         return 0
     print(_table(rows))
+    return 0
+
+
+def _calibrate(sets: list[Path], index_dir: Path | None, as_json: bool) -> int:
+    from chatbot.calibration import calibrate, save
+    from chatbot.config import ROOT
+    from chatbot.service import load_settings, open_index
+
+    index = open_index(load_settings(index_dir=index_dir))
+    result = calibrate(index, sets or [ROOT / "eval" / "dev.jsonl"])
+    save(index, result)
+    if as_json:
+        print(result.to_json())
+        return 0
+    print(f"min_evidence {result.min_evidence} for {result.embedding_model}: questions to answer score >= "
+          f"{result.lowest_in_scope} ({result.in_scope}), to refuse <= {result.highest_out_of_scope} "
+          f"({result.out_of_scope}); {result.errors} on the wrong side. Kept with the index.")
     return 0
 
 

@@ -62,6 +62,7 @@ class Answer:
     reason: Reason = Reason.NONE
     matched: str = ""  # what the refusal rule fired on: the attack phrase, the uncovered role, the evidence
     act: Act = Act.CAREER
+    topical: bool = False  # the best section's heading names the topic asked: that, not the evidence, let it through
     rewritten_query: str = ""
     suggestions: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)

@@ -141,6 +141,7 @@ def _compose(index: Index, pending: Pending, min_evidence: float, llm: Any, top_
         # A section whose heading names the topic asked ("job outlook" for "how fast is it growing?") is evidence
         # that the guide covers it, however the small model scores the wording.
         topical = topic is not None and bool(TOPIC_RULES[topic].find(str(hits[0].row.metadata.get("section", ""))))
+        answer.topical = topical
         if evidence < min_evidence and not topical:
             _refuse(answer, Reason.NOT_COVERED, f"best evidence {evidence:.2f} < {min_evidence:.2f}")
         elif own < MIN_OWN_EVIDENCE and not topical:

@@ -24,6 +24,9 @@ PAGE = 1000
 _DUMMY = [0.0]  # Chroma stores a vector with every item; record rows need none
 
 
+KEPT_ACROSS_COMMITS = frozenset({"calibration"})  # set_meta values that outlive a version switch
+
+
 class ServerRecord:
     """The record kept in Chroma collections on a server (implements `chatbot.store.Record`)."""
 
@@ -49,6 +52,12 @@ class ServerRecord:
     def meta(self, key: str, default: str = "") -> str:
         """One value of the state item."""
         return str(self._meta().get(key, default))
+
+    def set_meta(self, key: str, value: str) -> None:
+        """Keep a value in the state item (a commit carries it over)."""
+        with self._lock:
+            meta = self._meta()
+            self._collection(META).upsert(ids=["state"], embeddings=[_DUMMY], metadatas=[{**meta, key: value}])
 
     def version(self) -> int:
         """The committed version number; 0 when nothing was ever committed."""
@@ -89,9 +98,10 @@ class ServerRecord:
                     metadatas=[{"source": c.source, "position": c.position, "hash": c.hash,
                                 "metadata": json.dumps(c.metadata, sort_keys=True)} for c in batch],
                 )
+            kept = {k: v for k, v in meta.items() if k in KEPT_ACROSS_COMMITS}
             self._collection(META).upsert(ids=["state"], embeddings=[_DUMMY], metadatas=[{
-                "version": version, "collection": collection, "embedding_model": embedding_model, "record": name,
-                "guides": json.dumps([g.to_list() for g in guides]),
+                **kept, "version": version, "collection": collection, "embedding_model": embedding_model,
+                "record": name, "guides": json.dumps([g.to_list() for g in guides]),
             }])
             for stale in self._client().list_collections():
                 stale_name = stale if isinstance(stale, str) else stale.name

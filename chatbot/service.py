@@ -52,11 +52,12 @@ def ingest_from_settings(
         bar.n = done
         bar.refresh()
 
+    store, embedder = open_store(settings), make_embedder(settings.embedding_model)
     try:
-        return ingest(
+        report = ingest(
             settings.knowledge_dir,
-            open_store(settings),
-            make_embedder(settings.embedding_model),
+            store,
+            embedder,
             max_bytes=settings.max_guide_bytes,
             dry_run=dry_run,
             rebuild=rebuild,
@@ -65,6 +66,34 @@ def ingest_from_settings(
     finally:
         if bar is not None:
             bar.close()
+    if not dry_run and store.exists():
+        recalibrate_if_stale(Index(store, embedder))
+    return report
+
+
+def recalibrate_if_stale(index: Index) -> None:
+    """A calibration made for another embedding model is computed again on its own question sets; an index with
+    none is calibrated on the project's dev set when that set is about its guides."""
+    from pathlib import Path
+
+    from chatbot.calibration import applies, calibrate, save, stale, stored
+    from chatbot.config import ROOT
+
+    old = stale(index)
+    if old is None:
+        dev = ROOT / "eval" / "dev.jsonl"
+        if stored(index) is None and dev.is_file() and applies(index, dev):
+            save(index, calibrate(index, [dev]))
+        return
+    sets = [Path(p) for p in old.sets]
+    if not all(p.is_file() for p in sets):
+        print("note: the evidence threshold was calibrated for another embedding model and its question sets are "
+              "gone; the default applies until you run: python -m chatbot calibrate SET.jsonl", file=sys.stderr)
+        return
+    new = calibrate(index, sets)
+    save(index, new)
+    print(f"note: the embedding model changed, so the evidence threshold was calibrated again: "
+          f"{old.min_evidence} -> {new.min_evidence}", file=sys.stderr)
 
 
 def open_index(settings: Settings, embedder: Embedder | None = None) -> Index:
@@ -76,11 +105,13 @@ def open_index(settings: Settings, embedder: Embedder | None = None) -> Index:
 
 def build_from_settings(settings: Settings, embedder: Embedder | None = None) -> tuple[Index, Runnable[Any, Any]]:
     """The index and the answer chain the settings describe."""
+    from chatbot.calibration import threshold
     from chatbot.llms import make_llm
 
     index = open_index(settings, embedder)
     chain = build_chain(
-        index, llm=make_llm(settings), top_k=settings.top_k, max_question_chars=settings.max_question_chars
+        index, llm=make_llm(settings), top_k=settings.top_k, max_question_chars=settings.max_question_chars,
+        min_evidence=threshold(index),
     )
     return index, chain
 

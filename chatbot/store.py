@@ -124,6 +124,9 @@ class Record(Protocol):
     def meta(self, key: str, default: str = "") -> str:
         """One value of the committed state's metadata."""
 
+    def set_meta(self, key: str, value: str) -> None:
+        """Keep a value with the index (a calibration), outside any version switch."""
+
     def version(self) -> int:
         """The committed version number; 0 when nothing was ever committed."""
 
@@ -185,6 +188,11 @@ class SqliteRecord:
         with self._lock:
             row = self._db().execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
         return str(row[0]) if row else default
+
+    def set_meta(self, key: str, value: str) -> None:
+        """Keep a value in the meta table."""
+        with self._lock:  # autocommit: one statement is its own transaction
+            self._db().execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
 
     def version(self) -> int:
         """The committed version number; 0 when nothing was ever committed."""
