@@ -222,6 +222,33 @@ def test_off_topic_question_is_refused_with_topics(chat: BrowserPage, knowledge_
 
 
 @pytest.mark.browser
+def test_a_conversation_greeting_role_switch_comparison_and_refusal(fresh_page: BrowserPage) -> None:
+    page = fresh_page.page
+    greeting = ask(page, "hi")
+    assert greeting.startswith("Hello!") and "I have guides for: Machine Learning Engineer, Test Pilot." in greeting
+    screenshot(page, "greeting.png")
+
+    ask(page, "What is the salary of a machine learning engineer?")
+    switched = ask(page, "and for test pilots?")  # names only a new role: keeps the topic, pay
+    assert "$98,765" in switched and "$112,430" not in switched, switched
+    screenshot(page, "role-switch.png")
+
+    new_chat(page)
+    ask(page, "Who earns more, a test pilot or a machine learning engineer?")
+    grid = page.locator("#chat table").last
+    grid.wait_for(state="visible")
+    rows = grid.locator("tbody tr").all_inner_texts()
+    assert len(rows) == 2 and any("Test Pilot" in r and "$98,765" in r and "[" in r for r in rows), rows
+    assert any("Machine Learning Engineer" in r and "$" in r for r in rows), rows
+    screenshot(page, "comparison.png")
+
+    refusal = ask(page, "How do I become a dentist?")
+    assert "don't cover the role Dentist" in refusal.replace("’", "'"), refusal
+    assert "I have guides for: Machine Learning Engineer, Test Pilot." in refusal
+    screenshot(page, "refusal-roles.png")
+
+
+@pytest.mark.browser
 def test_guide_markup_cannot_run_or_phone_home(fresh_page: BrowserPage) -> None:
     page = fresh_page.page
     answer = ask(page, "What is the salary of a Test Pilot?")
