@@ -267,6 +267,7 @@ def build_demo(chain: Runnable[dict[str, Any], AnswerChunk], index: Index, setti
                 elem_id="chat", height=520, sanitize_html=True, render_markdown=True,
                 examples=[{"text": q} for q in _starters(index)], feedback_options=("Like", "Dislike"),
                 placeholder="Ask a question about a career, or pick one of the examples.",
+                buttons=["copy", "copy_all"],  # no "share": it would post the chat to Hugging Face
             )
             with gr.Row():
                 box = gr.Textbox(elem_id="question", show_label=False, scale=8, autofocus=True,

@@ -225,6 +225,9 @@ def test_off_topic_question_is_refused_with_topics(chat: BrowserPage, knowledge_
 def test_a_conversation_greeting_role_switch_comparison_and_refusal(fresh_page: BrowserPage) -> None:
     page = fresh_page.page
     greeting = ask(page, "hi")
+    # The chat's only unlabelled icon button is Gradio's "share" (to Hugging Face): it must not be there.
+    unlabelled = "[...document.querySelectorAll('#chat button.icon-button')].filter(b => !b.getAttribute('aria-label'))"
+    assert page.evaluate(f"() => {unlabelled}.length") == 0
     assert greeting.startswith("Hello!") and "I have guides for: Machine Learning Engineer, Test Pilot." in greeting
     screenshot(page, "greeting.png")
 
