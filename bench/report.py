@@ -184,6 +184,30 @@ def peer_section(entry: dict[str, Any]) -> str:
     ])
 
 
+def quality_section(entry: dict[str, Any]) -> str:
+    rows = []
+    for s in entry["result"]["sets"]:
+        o, p = s["ours"], s["peer"]
+        hits = s.get("with_context", 1) > 0  # the benign and attack sets expect no passage: nothing to hit
+        facts = s.get("with_facts", 1) > 0
+        rows.append([s["set"], s["knowledge"], s["cases"], "ours", o["hit_at_1"] if hits else "—",
+                     o["hit_at_k"] if hits else "—", o["all_facts"] if facts else "—", o["refusal_accuracy"],
+                     o["forbidden_hits"], o["unsupported_numbers"], o["latency_ms_p50"]])
+        rows.append([s["set"], s["knowledge"], s["cases"], "LangChain tutorial RAG", p["hit_at_1"] if hits else "—",
+                     p["hit_at_4"] if hits else "—", "—", p["refusal_accuracy"], "—", "—", "—"])
+    return "\n\n".join([
+        "## 6. Answer quality, ours next to LangChain's tutorial RAG (`bench/quality.py`)",
+        provenance(entry),
+        "Every question set, scored by the rules of `eval/FORMAT.md` in one run. `dev`, `heldout` (never tuned "
+        "on), `benign` (in-scope questions with words like *act as*, *rules*, *system*, *prompt*, typos, slang) "
+        "and `attack` run on the bundled guide; sets marked *by hand* ran on a scratch folder with third-party "
+        "guides that the repository does not ship (`--extra DIR:SET.jsonl`). The tutorial RAG only retrieves: "
+        "its hit@k is at k=4, it has no answer to check for facts, and it never refuses.",
+        table(["set", "knowledge", "cases", "system", "hit@1", "hit@k", "all facts", "refusal accuracy",
+               "forbidden", "unsupported numbers", "p50 ms"], rows),
+    ])
+
+
 def memory_section(entry: dict[str, Any], targets: list[list[Any]]) -> str:
     r = entry["result"]
     targets.append([f"App RSS growth over the last 3/4 of {r['questions']} questions", f"<= {r['growth_bound_mb']} MB",
@@ -279,7 +303,8 @@ def render(results: dict[str, dict[str, Any]], m: dict[str, Any]) -> str:
     targets: list[list[Any]] = []
     sections = []
     builders = {"ingest": lambda e: ingest_section(e, targets), "answer": lambda e: answer_section(e, targets),
-                "peer": peer_section, "memory": lambda e: memory_section(e, targets), "coldstart": coldstart_section}
+                "peer": peer_section, "memory": lambda e: memory_section(e, targets), "coldstart": coldstart_section,
+                "quality": quality_section}
     for name, build in builders.items():
         entry = results.get(name)
         if entry is None or "result" not in entry:

@@ -1,4 +1,5 @@
-"""Run the benchmarks and rewrite BENCHMARKS.md: python bench/run.py [--quick] [--only answer,peer] [--sizes ...].
+"""Run the benchmarks and rewrite BENCHMARKS.md: python bench/run.py [--quick] [--only answer,peer] [--sizes ...]
+[--extra KNOWLEDGE_DIR:SET.jsonl].
 
 Each script runs in its own process and prints JSON; results are kept in bench/.cache/results/, so a
 partial run (--only) rewrites BENCHMARKS.md with the newest result of every script, each section saying
@@ -25,6 +26,7 @@ FULL = {
     "peer": ["--sets", "seed,1k", "--runs", "5"],
     "memory": ["--questions", "1000"],
     "coldstart": ["--runs", "5"],
+    "quality": [],
 }
 QUICK = {
     "ingest": ["--size", "100", "--runs", "5"],
@@ -32,6 +34,7 @@ QUICK = {
     "peer": ["--sets", "seed", "--runs", "5"],
     "memory": ["--questions", "200"],
     "coldstart": ["--runs", "3"],
+    "quality": [],
 }
 
 
@@ -56,6 +59,8 @@ def main() -> None:
     parser.add_argument("--only", default=",".join(FULL), help="comma-separated scripts to run")
     parser.add_argument("--sizes", help="override answer.py --sizes, e.g. seed,1k,10k:approx")
     parser.add_argument("--render", action="store_true", help="only rewrite BENCHMARKS.md from stored results")
+    parser.add_argument("--extra", action="append", default=[],
+                        help="quality.py: also KNOWLEDGE_DIR:SET.jsonl (third-party guides, measured by hand)")
     args = parser.parse_args()
     plan = QUICK if args.quick else FULL
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -64,6 +69,8 @@ def main() -> None:
         script_args = list(plan[name])
         if name == "answer" and args.sizes:
             script_args[1] = args.sizes
+        if name == "quality":
+            script_args += [a for extra in args.extra for a in ("--extra", extra)]
         entry = run_script(name, script_args, "quick" if args.quick else "full")
         failed = failed or "error" in entry
         path = RESULTS / f"{name}.json"

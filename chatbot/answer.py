@@ -214,6 +214,8 @@ def compose(
 
 _FIGURE = {
     Topic.PAY: re.compile(r"\d"),
+    # A count or a rate, not pay: "33,500 openings", "9.7%", but not "$70,000 per year".
+    Topic.OUTLOOK: re.compile(r"(?<![$£€\d,.])\d[\d,.]*(?!\d)(?! ?(per|an|a) (hour|year))"),
     # "four years", "1-2 years", "a few months"; not "$90,000 per year".
     Topic.DURATION: re.compile(
         r"\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten|twelve|several|few|couple of)"
@@ -223,9 +225,14 @@ _FIGURE = {
 
 
 def states_figure(text: str, topic: Topic) -> bool:
-    """True when an answer holds the kind of figure a topic is answered with (a number for pay, a duration)."""
+    """True when a block of the answer holds the kind of figure a topic is answered with, in the topic's words
+    (a number beside "salary"; a count beside "openings"; a number of years)."""
     shape = _FIGURE.get(topic)
-    return shape is None or bool(shape.search(re.sub(r"\[\d+\]", "", text)))
+    if shape is None:
+        return True
+    sentences = re.split(r"(?<=[.!?])\s+|\n+", re.sub(r"\[\d+\]", "", text))
+    words = TOPIC_RULES[topic] if topic is not Topic.DURATION else None  # "four years" says it alone
+    return any(shape.search(s) and (words is None or words.find(s)) for s in sentences)
 
 
 def _topic_score(unit: _Unit, topic: Topic | None, query: str) -> float:

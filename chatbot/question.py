@@ -89,11 +89,13 @@ THANKS = _rule(
 )
 HELP = _rule(
     "help",
-    r"^\W*(help( me)?|what can you (do|help( me)? with|tell me( about)?)|what do you (know|cover|do)( about)?|"
+    r"^\W*((hi|hello|hey)( there)?[\s,!.]+)?(help( me)?|what can you (do|help( me)? with|tell me( about)?)|"
+    r"what do you (know|cover|do)( about)?|"
     r"what (careers|jobs|roles|topics|guides) (do|can) you (cover|know( about)?|help with|talk about|have)|"
     r"which (careers|jobs|roles|guides) do you (cover|know( about)?|have)|who are you|what are you|"
     r"how does this work|what is this)" + _END,
-    ("help", "What can you do?", "what do you know about?", "which careers do you cover?", "who are you?"),
+    ("help", "What can you do?", "what do you know about?", "which careers do you cover?", "who are you?",
+     "hi, what can you help me with?"),
     ("help me become a data scientist", "what do you know about ML engineer pay?", "what can I do with a degree?"),
 )
 
@@ -229,7 +231,7 @@ TOPIC_QUESTIONS: dict[Topic, str] = {
     Topic.INDUSTRIES: "Which industries employ a {role}?",
 }
 LIST_TOPICS = frozenset({Topic.STEPS, Topic.SKILLS, Topic.CERTIFICATIONS, Topic.PROS, Topic.CONS})
-FIGURE_TOPICS = frozenset({Topic.PAY, Topic.DURATION})  # answered by a figure, or not at all
+FIGURE_TOPICS = frozenset({Topic.PAY, Topic.DURATION, Topic.OUTLOOK})  # a figure asked for: one, or none at all
 WORD_RULES: tuple[WordRule, ...] = (GREETING, THANKS, HELP, INJECTION, ASKER, ADDRESSEE, FOLLOW_UP, REFERS_BACK,
                                     FIGURE_ASKED,
                                     *(rule for _, rule in _TOPIC_WORDS))

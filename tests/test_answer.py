@@ -259,6 +259,8 @@ def test_states_figure_by_topic() -> None:
     assert not states_figure("It takes dedication. [2]", Topic.DURATION)
     assert states_figure("Expect 1-2 years of entry-level work.", Topic.DURATION)
     assert not states_figure("Salaries start at $90,000 per year.", Topic.DURATION)
+    assert states_figure("Currently 437 job openings, nationwide. [1]", Topic.OUTLOOK)
+    assert not states_figure("Titles: Engineer II, Level 3 support. [1]\n\nDemand is high. [2]", Topic.OUTLOOK)
 
 
 def test_drawbacks_get_the_cons_list_not_the_pros(seed_chain: Any) -> None:

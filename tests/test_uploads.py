@@ -26,7 +26,8 @@ def test_new_upload_is_named_after_its_title(tmp_path: Path) -> None:
     assert names[source] == "passwd.md"
 
 
-LOCKSMITH = b"What does a locksmith do?\nA locksmith installs and repairs locks.\n\nHow long does it take?\nTwo years.\n"
+LOCKSMITH = (b"What does a locksmith do?\nA locksmith installs and repairs locks.\n\n"
+             b"How long does it take?\nTwo years.\n")
 
 
 def test_plain_text_upload_is_named_after_the_role_its_content_names(tmp_path: Path) -> None:
