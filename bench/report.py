@@ -299,18 +299,49 @@ def findings(results: dict[str, dict[str, Any]]) -> list[str]:
     return out
 
 
-def render(results: dict[str, dict[str, Any]], m: dict[str, Any]) -> str:
+HEADINGS = {"ingest": "## 1. ", "answer": "## 2. ", "peer": "## 3. ", "memory": "## 4. ", "coldstart": "## 5. ",
+            "quality": "## 6. "}
+
+
+def _old_part(previous: str, heading: str) -> str:
+    """The part of the previous BENCHMARKS.md under a heading, up to the next heading of the same level."""
+    start = previous.find("\n" + heading)
+    if start < 0:
+        return ""
+    end = previous.find("\n## ", start + 1)
+    return previous[start + 1 : end if end >= 0 else len(previous)].strip()
+
+
+def _old_rows(previous: str, heading: str) -> list[str]:
+    """The body rows of the first table under a heading of the previous file."""
+    return [line for line in _old_part(previous, heading).splitlines()[1:]
+            if line.startswith("| ") and not line.startswith("| target ")]
+
+
+def render(results: dict[str, dict[str, Any]], m: dict[str, Any], previous: str = "") -> str:
     targets: list[list[Any]] = []
     sections = []
+    kept: list[str] = []  # sections measured before and not now: carried over as they were
     builders = {"ingest": lambda e: ingest_section(e, targets), "answer": lambda e: answer_section(e, targets),
                 "peer": peer_section, "memory": lambda e: memory_section(e, targets), "coldstart": coldstart_section,
                 "quality": quality_section}
     for name, build in builders.items():
         entry = results.get(name)
         if entry is None or "result" not in entry:
-            sections.append(f"## {name}\n\nNot measured yet: run `python bench/run.py --only {name}`.")
+            old = _old_part(previous, HEADINGS[name])
+            if old:
+                kept.append(name)
+            missing = f"{HEADINGS[name]}{name}\n\nNot measured yet: run `python bench/run.py --only {name}`."
+            sections.append(old or missing)
         else:
             sections.append(build(entry))
+    new_targets = table(["target", "bound", "measured", "verdict"], targets).splitlines()
+    named = {row[0] for row in targets}
+    carried = [r for r in _old_rows(previous, "## Targets") if r.split(" | ")[0].strip("| ") not in named]
+    target_table = "\n".join(new_targets[:2] + carried + new_targets[2:]) if carried else "\n".join(new_targets)
+    dominates = "\n".join(findings(results))
+    if kept and not dominates:  # the findings come from sections carried over: keep them with those sections
+        dominates = "\n".join(line for line in _old_part(previous, "## What dominates").splitlines()[1:] if line)
     versions = ", ".join(f"{k} {v}" for k, v in m["versions"].items())
     head = [
         "# Benchmarks",
@@ -321,9 +352,9 @@ def render(results: dict[str, dict[str, Any]], m: dict[str, Any]) -> str:
         "The machine is shared (other test runs were active; each section gives its load average): every number "
         "is a median of several runs, and every ratio compares two measurements taken in the same run.",
         "## Targets",
-        table(["target", "bound", "measured", "verdict"], targets),
+        target_table,
         "## What dominates",
-        "\n".join(findings(results)),
+        dominates,
         (BENCH_DIR / "history.md").read_text(encoding="utf-8").strip(),
     ]
     return "\n\n".join(head + sections) + "\n"

@@ -1,9 +1,10 @@
 """Run the benchmarks and rewrite BENCHMARKS.md: python bench/run.py [--quick] [--only answer,peer] [--sizes ...]
 [--extra KNOWLEDGE_DIR:SET.jsonl].
 
-Each script runs in its own process and prints JSON; results are kept in bench/.cache/results/, so a
+Each script runs in its own process and prints JSON; results are kept in bench/results/ (committed), so a
 partial run (--only) rewrites BENCHMARKS.md with the newest result of every script, each section saying
-when and how it was measured.
+when and how it was measured. A section with no stored result (a fresh clone before this was kept) is
+carried over from the current BENCHMARKS.md, never erased.
 """
 
 from __future__ import annotations
@@ -16,10 +17,10 @@ import time
 from datetime import datetime
 from typing import Any
 
-from common import BENCH, CACHE, ROOT, log, machine
+from common import BENCH, ROOT, log, machine
 from report import render
 
-RESULTS = CACHE / "results"
+RESULTS = BENCH / "results"
 FULL = {
     "ingest": ["--size", "1k", "--runs", "5"],
     "answer": ["--sizes", "seed,1k,10k,100k", "--runs", "5", "--questions", "20"],
@@ -80,7 +81,9 @@ def main() -> None:
             entry = previous
         path.write_text(json.dumps(entry, indent=1))
     results = {p.stem: json.loads(p.read_text()) for p in sorted(RESULTS.glob("*.json"))}
-    (ROOT / "BENCHMARKS.md").write_text(render(results, machine()), encoding="utf-8")
+    target = ROOT / "BENCHMARKS.md"
+    previous = target.read_text(encoding="utf-8") if target.is_file() else ""
+    target.write_text(render(results, machine(), previous), encoding="utf-8")
     log("wrote BENCHMARKS.md")
     sys.exit(1 if failed else 0)
 
