@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from chatbot.chain import ask, build_chain
+from chatbot.config import ROOT
 from chatbot.evaluation import load_cases
 from chatbot.gate import MIN_EVIDENCE
 from chatbot.question import Act, Reason
@@ -66,8 +67,19 @@ def calibrate(index: Index, sets: Sequence[Path]) -> Calibration:
             key=lambda pair: pair[1],
         )
     model = index.store.record.meta("embedding_model")
-    return Calibration(threshold, model, tuple(str(p) for p in sets), len(answer_these), len(refuse_these),
+    return Calibration(threshold, model, tuple(_portable(p) for p in sets), len(answer_these), len(refuse_these),
                        round(low, 4), round(high, 4), errors)
+
+
+def _portable(path: Path) -> str:
+    """A set inside the repository by its path there, so another clone finds it again."""
+    resolved = path.resolve()
+    return str(resolved.relative_to(ROOT)) if resolved.is_relative_to(ROOT) else str(resolved)
+
+
+def set_paths(calibration: Calibration) -> list[Path]:
+    """The calibration's question sets as paths on this machine."""
+    return [p if p.is_absolute() else ROOT / p for p in map(Path, calibration.sets)]
 
 
 def applies(index: Index, path: Path, share: float = 0.8) -> bool:

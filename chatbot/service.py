@@ -74,9 +74,8 @@ def ingest_from_settings(
 def recalibrate_if_stale(index: Index) -> None:
     """A calibration made for another embedding model is computed again on its own question sets; an index with
     none is calibrated on the project's dev set when that set is about its guides."""
-    from pathlib import Path
 
-    from chatbot.calibration import applies, calibrate, save, stale, stored
+    from chatbot.calibration import applies, calibrate, save, set_paths, stale, stored
     from chatbot.config import ROOT
 
     old = stale(index)
@@ -85,7 +84,7 @@ def recalibrate_if_stale(index: Index) -> None:
         if stored(index) is None and dev.is_file() and applies(index, dev):
             save(index, calibrate(index, [dev]))
         return
-    sets = [Path(p) for p in old.sets]
+    sets = set_paths(old)
     if not all(p.is_file() for p in sets):
         print("note: the evidence threshold was calibrated for another embedding model and its question sets are "
               "gone; the default applies until you run: python -m chatbot calibrate SET.jsonl", file=sys.stderr)

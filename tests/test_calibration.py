@@ -43,7 +43,7 @@ def test_it_is_kept_with_the_index_and_used_only_for_its_own_model(seed_copy: In
     result = calibrate(seed_copy, [DEV])
     save(seed_copy, result)
     assert stored(seed_copy) == result and threshold(seed_copy) == result.min_evidence
-    other = Calibration(0.5, "another model", (str(DEV),), 1, 1, 0.6, 0.4, 0)
+    other = Calibration(0.5, "another model", ("eval/dev.jsonl",), 1, 1, 0.6, 0.4, 0)
     save(seed_copy, other)
     assert stored(seed_copy) is None and threshold(seed_copy) == MIN_EVIDENCE  # never a stale threshold
     assert stale(seed_copy) == other
@@ -52,7 +52,7 @@ def test_it_is_kept_with_the_index_and_used_only_for_its_own_model(seed_copy: In
 def test_a_calibration_for_another_model_is_computed_again_after_an_ingest(seed_copy: Index) -> None:
     from chatbot.service import recalibrate_if_stale
 
-    save(seed_copy, Calibration(0.5, "another model", (str(DEV),), 1, 1, 0.6, 0.4, 0))
+    save(seed_copy, Calibration(0.5, "another model", ("eval/dev.jsonl",), 1, 1, 0.6, 0.4, 0))
     recalibrate_if_stale(seed_copy)
     again = stored(seed_copy)
     assert again is not None and again.embedding_model == seed_copy.store.record.meta("embedding_model")
@@ -76,6 +76,6 @@ def test_the_calibrate_command(seed_copy: Index, tmp_path: Path) -> None:
                           cwd=ROOT, env=cli_env(), capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     result = json.loads(done.stdout)
-    assert result["errors"] == 0 and result["sets"] == [str(DEV)]
+    assert result["errors"] == 0 and result["sets"] == ["eval/dev.jsonl"]  # found again from another clone
     assert stored(seed_copy) is not None
 
