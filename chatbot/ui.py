@@ -32,8 +32,46 @@ RATINGS_PER_MINUTE = 20  # per browser session: plenty for a person, a wall for 
 admin_client: ContextVar[str] = ContextVar("admin_client", default="")
 
 def new_state() -> State:
-    """Per-browser-session state: the plain-text turns and what each answer was built from."""
-    return {"turns": [], "answers": {}, "last_feedback": 0}  # rate() adds "ratings" and "rated_at"
+    """Per-browser state: the plain-text turns, the chat as shown (Markdown), and what each answer was built from."""
+    return {"turns": [], "shown": [], "answers": {}, "last_feedback": 0}  # rate() adds "ratings" and "rated_at"
+
+
+MAX_KEPT_MESSAGES = 60  # a chat kept in the browser: the newest messages, enough to read back and follow up
+
+
+def kept_chat(state: State) -> dict[str, Any]:
+    """What the browser keeps of a chat (so a reload shows it again): Markdown, never rendered HTML."""
+    shown = list(state.get("shown", []))
+    drop = max(0, len(shown) - MAX_KEPT_MESSAGES)
+    answers = {str(int(k) - drop): v for k, v in state.get("answers", {}).items() if int(k) >= drop}
+    return {"v": 1, "turns": list(state.get("turns", []))[-12:], "shown": shown[drop:], "answers": answers}
+
+
+def restore_chat(kept: Any) -> tuple[list[Message], State]:
+    """The chat a browser kept, rendered again; anything malformed (it comes from the browser) starts a new chat."""
+    state = new_state()
+    try:
+        if not isinstance(kept, dict) or kept.get("v") != 1:
+            return [], state
+        shown = [m for m in kept["shown"][-MAX_KEPT_MESSAGES:] if isinstance(m, dict)
+                 and m.get("role") in ("user", "assistant") and isinstance(m.get("markdown"), str)]
+        turns = [{"role": str(t["role"]), "content": str(t["content"])[:20000]} for t in kept["turns"][-12:]
+                 if isinstance(t, dict) and t.get("role") in ("user", "assistant")]
+        answers = {int(k): {"question": str(v["question"])[:5000], "answer": str(v["answer"])[:20000],
+                            "chunk_ids": [str(c) for c in v["chunk_ids"]][:50]}
+                   for k, v in kept["answers"].items() if 0 <= int(k) < len(shown)}
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return [], state
+    state.update(turns=turns, shown=[{"role": m["role"], "markdown": m["markdown"][:20000],
+                                      "title": str(m.get("title") or "")[:200]} for m in shown], answers=answers)
+    return [_message(m) for m in state["shown"]], state
+
+
+def _message(entry: dict[str, str]) -> Message:
+    message: Message = {"role": entry["role"], "content": to_safe_html(entry["markdown"])}
+    if entry.get("title"):
+        message["metadata"] = {"title": entry["title"], "status": "done"}
+    return message
 
 
 def _bar(ms: float, scale: float = 5.0) -> str:
@@ -78,12 +116,11 @@ class ChatHandler:
         if not message.strip():
             yield history, state, ""
             return
-        shown = message if len(message) <= 2000 else message[:2000] + " …"
-        history.append({"role": "user", "content": to_safe_html(shown)})
+        question = message if len(message) <= 2000 else message[:2000] + " …"
+        history.append({"role": "user", "content": to_safe_html(question)})
         if len(message) > self.max_chars:
-            history.append({"role": "assistant", "content": to_safe_html(
-                f"That question is {len(message):,} characters long; please keep it under {self.max_chars:,}.")})
-            yield history, state, ""
+            too_long = f"That question is {len(message):,} characters long; please keep it under {self.max_chars:,}."
+            yield self._shown(history, state, question, too_long), state, ""
             return
         history.append({"role": "assistant", "content": ""})
         text = ""
@@ -95,16 +132,14 @@ class ChatHandler:
                 history[-1] = {"role": "assistant", "content": to_safe_html(text)}
                 yield list(history), state, ""
         except CareerBotError as exc:
-            history[-1] = {"role": "assistant", "content": to_safe_html(f"Sorry, I can't answer right now: {exc}")}
-            yield history, state, ""
+            yield self._shown(history[:-1], state, question, f"Sorry, I can't answer right now: {exc}"), state, ""
             return
         except Exception:  # never show a traceback to a user; the server log has it
             import logging
 
             logging.getLogger(__name__).exception("answering failed")
-            history[-1] = {"role": "assistant", "content": to_safe_html(
-                "Sorry, something went wrong while answering. Please try again.")}
-            yield history, state, ""
+            sorry = "Sorry, something went wrong while answering. Please try again."
+            yield self._shown(history[:-1], state, question, sorry), state, ""
             return
         if answer is None:
             return
@@ -113,11 +148,23 @@ class ChatHandler:
         state["answers"][len(history) - 1] = {
             "question": message[:5000], "answer": answer.text, "chunk_ids": [s.chunk_id for s in answer.sources]
         }
+        sources = ""
         if answer.sources:
-            title = f"Sources ({len(answer.sources)}) · {answer.timings.get('total_ms', 0):.0f} ms"
-            history.append({"role": "assistant", "content": to_safe_html(sources_markdown(answer)),
-                            "metadata": {"title": title, "status": "done"}})
-        yield history, state, ""
+            sources = f"Sources ({len(answer.sources)}) · {answer.timings.get('total_ms', 0):.0f} ms"
+        yield self._shown(history[:-1], state, question, answer.text,
+                          (sources, sources_markdown(answer)) if sources else None), state, ""
+
+    @staticmethod
+    def _shown(before: list[Message], state: State, question: str, reply: str,
+               panel: tuple[str, str] | None = None) -> list[Message]:
+        """The chat with this question and its reply (and Sources panel) appended, remembered as Markdown too."""
+        entries = [{"role": "user", "markdown": question, "title": ""},
+                   {"role": "assistant", "markdown": reply, "title": ""}]
+        if panel:
+            entries.append({"role": "assistant", "markdown": panel[1], "title": panel[0]})
+        # The messages before the question, as they were shown: kept in the browser by kept_chat.
+        state["shown"] = [*state.get("shown", [])[: max(0, len(before) - 1)], *entries]
+        return [*before[:-1], *(_message(e) for e in entries)]
 
     def rate(self, index: int, liked: bool, state: State) -> str:
         """Store a thumbs up/down for the answer at a chat position (or the answer its sources belong to)."""
@@ -279,16 +326,23 @@ def build_demo(chain: Runnable[dict[str, Any], AnswerChunk], index: Index, setti
                                     placeholder="Optional: why was this answer good or bad?")
                 send_reason = gr.Button("Send reason", elem_id="send-reason", scale=1)
             note = gr.Markdown(elem_id="feedback-note")
+            # The chat survives a reload in this browser only (encrypted with a key of this app process); it is
+            # said on the page, and New chat clears it.
+            kept = gr.BrowserState(None, storage_key="careerbot-chat")
+            gr.Markdown("This chat is kept in this browser so that a reload keeps it; **New chat** clears it.",
+                        elem_id="chat-kept-note")
 
             gr.on([box.submit, send.click], chat.respond, [box, chatbot, state], [chatbot, state, box],
-                  api_name="chat")
+                  api_name="chat").then(kept_chat, [state], [kept], api_visibility="private")
 
             def pick(history: list[Message], st: State, event: gr.SelectData) -> Iterator[Any]:
                 yield from chat.respond(str((event.value or {}).get("text", "")), history, st)
 
-            chatbot.example_select(pick, [chatbot, state], [chatbot, state, box], api_visibility="private")
-            clear.click(lambda: ([], new_state(), "", ""), None, [chatbot, state, box, note],
-                        api_visibility="private")
+            chatbot.example_select(pick, [chatbot, state], [chatbot, state, box], api_visibility="private").then(
+                kept_chat, [state], [kept], api_visibility="private")
+            clear.click(lambda: ([], new_state(), "", "", kept_chat(new_state())), None,
+                        [chatbot, state, box, note, kept], api_visibility="private")
+            demo.load(restore_chat, [kept], [chatbot, state], api_visibility="private")
 
             def like(st: State, event: gr.LikeData) -> str:
                 return chat.rate(int(event.index if isinstance(event.index, int) else event.index[0]),

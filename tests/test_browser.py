@@ -252,6 +252,32 @@ def test_a_conversation_greeting_role_switch_comparison_and_refusal(fresh_page: 
 
 
 @pytest.mark.browser
+def test_a_chat_survives_a_reload_per_browser_until_new_chat(browser: Any, admin_server: AppServer) -> None:
+    one, two = _open(browser, admin_server), _open(browser, admin_server)  # two browsers: separate storage
+    try:
+        ask(one.page, "What does a Test Pilot do?")
+        ask(two.page, "What does a machine learning engineer do?")
+        one.page.reload()
+        one.page.wait_for_selector("#question textarea", state="visible")
+        one.page.locator("#chat").get_by_text("What does a Test Pilot do?").first.wait_for(state="visible")
+        assert "machine learning engineer do" not in one.page.locator("#chat").inner_text()
+        assert "Test Pilot do?" not in two.page.locator("#chat").inner_text()
+        # After the reload the conversation's role is still known: the follow-up is about test pilots.
+        assert "$98,765" in ask(one.page, "And what does it pay?")
+        paid = ask(two.page, "And what does it pay?")
+        assert "$98,765" not in paid and "$" in paid, paid
+        screenshot(one.page, "chat-after-reload.png")
+        new_chat(one.page)
+        one.page.reload()
+        one.page.wait_for_selector("#question textarea", state="visible")
+        one.page.wait_for_timeout(1500)  # the kept chat, were there one, is restored on load
+        assert one.page.locator('#chat [data-testid="user"]').count() == 0
+    finally:
+        one.close()
+        two.close()
+
+
+@pytest.mark.browser
 def test_guide_markup_cannot_run_or_phone_home(fresh_page: BrowserPage) -> None:
     page = fresh_page.page
     answer = ask(page, "What is the salary of a Test Pilot?")

@@ -54,7 +54,7 @@ def test_follow_up_uses_the_conversation(setup: tuple[Path, Any, Any], tmp_path:
 def test_empty_input_is_ignored_and_long_input_gets_a_message(setup: tuple[Path, Any, Any], tmp_path: Path) -> None:
     _, _, chain = setup
     handler = ChatHandler(chain, FeedbackStore(tmp_path / "f.sqlite3"), 50)
-    assert run(handler, "   ", [], new_state()) == [([], {"turns": [], "answers": {}, "last_feedback": 0}, "")]
+    assert run(handler, "   ", [], new_state()) == [([], new_state(), "")]
     history = run(handler, "x" * 100, [], new_state())[-1][0]
     assert "please keep it under 50" in history[-1]["content"]
 
@@ -175,3 +175,42 @@ def test_admin_role_correction_is_for_markdown_only(tmp_path: Path) -> None:
     with pytest.raises(CareerBotError, match="only be set for Markdown"):
         admin.set_role("pw", "registered-nurse.txt", "Nurse")
     assert (knowledge / "registered-nurse.txt").read_bytes() == before
+
+
+def test_a_kept_chat_comes_back_as_it_was_shown(setup: tuple[Path, Any, Any], tmp_path: Path) -> None:
+    import json
+
+    from chatbot.ui import kept_chat, restore_chat
+
+    _, _, chain = setup
+    handler = ChatHandler(chain, FeedbackStore(tmp_path / "f.sqlite3"), 50)
+    state = new_state()
+    history = run(handler, "What is the salary of a Data Scientist?", [], state)[-1][0]
+    history = run(handler, "x" * 100, history, state)[-1][0]  # a refused message is kept in its place too
+    history = run(handler, "And how long does it take?", history, state)[-1][0]
+    kept = json.loads(json.dumps(kept_chat(state)))  # what the browser stores: JSON, keys as strings
+    assert "<" not in json.dumps(kept["shown"])  # Markdown, never rendered HTML
+    restored, again = restore_chat(kept)
+    assert restored == history and again["turns"] == state["turns"]
+    assert again["answers"] == state["answers"]  # ratings after a reload still find their answer
+    assert handler.rate(max(again["answers"]), True, again).startswith("Thanks")
+
+
+@pytest.mark.parametrize("kept", [None, "x", {"v": 2}, {"v": 1, "shown": "nope"}, {"v": 1, "shown": [], "turns": [],
+                                  "answers": {"x": 1}}, {"v": 1, "shown": [{"role": "system", "markdown": "hi"}],
+                                                         "turns": [], "answers": {}}])
+def test_a_malformed_kept_chat_starts_a_new_one(kept: Any) -> None:
+    from chatbot.ui import restore_chat
+
+    history, state = restore_chat(kept)
+    assert history == [] or all(m["role"] in ("user", "assistant") for m in history)
+    assert state["turns"] == [] and state["answers"] == {}
+
+
+def test_markup_in_a_kept_chat_is_rendered_inert() -> None:
+    from chatbot.ui import restore_chat
+
+    kept = {"v": 1, "turns": [], "answers": {}, "shown": [
+        {"role": "assistant", "markdown": "<img src=x onerror=alert(1)> <script>alert(2)</script>", "title": ""}]}
+    history, _ = restore_chat(kept)
+    assert "<img" not in history[0]["content"] and "<script" not in history[0]["content"]
