@@ -1,4 +1,4 @@
-"""python -m chatbot ask "QUESTION" | guides | calibrate [SET.jsonl ...]  (each with [--index DIR] [--json])."""
+"""python -m chatbot ask "QUESTION" | guides | calibrate [SET.jsonl ...] | gaps [--csv]  ([--index DIR] [--json])."""
 
 from __future__ import annotations
 
@@ -24,6 +24,11 @@ def main(argv: list[str] | None = None) -> int:
     calibrate.add_argument("sets", nargs="*", type=Path, help="question sets (default: eval/dev.jsonl)")
     calibrate.add_argument("--index", type=Path, help="index folder (default: .index/)")
     calibrate.add_argument("--json", action="store_true", help="print the calibration as JSON")
+    gaps = commands.add_parser("gaps", help="refused and disliked questions, grouped by meaning")
+    gaps.add_argument("--index", type=Path, help="index folder (default: .index/)")
+    gaps_format = gaps.add_mutually_exclusive_group()
+    gaps_format.add_argument("--json", action="store_true", help='print {"gaps": [...]} as JSON')
+    gaps_format.add_argument("--csv", action="store_true", help="print the gaps as CSV")
     args = parser.parse_args(argv)
 
     from chatbot.errors import CareerBotError
@@ -33,6 +38,8 @@ def main(argv: list[str] | None = None) -> int:
             return _guides(args.index, args.json)
         if args.command == "calibrate":
             return _calibrate(args.sets, args.index, args.json)
+        if args.command == "gaps":
+            return _gaps(args.index, args.json, args.csv)
         return _ask(args.question, args.index, args.json)
     except CareerBotError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -86,6 +93,31 @@ def _calibrate(sets: list[Path], index_dir: Path | None, as_json: bool) -> int:
     print(f"min_evidence {result.min_evidence} for {result.embedding_model}: questions to answer score >= "
           f"{result.lowest_in_scope} ({result.in_scope}), to refuse <= {result.highest_out_of_scope} "
           f"({result.out_of_scope}); {result.errors} on the wrong side. Kept with the index.")
+    return 0
+
+
+def _gaps(index_dir: Path | None, as_json: bool, as_csv: bool) -> int:
+    from chatbot.embeddings import make_embedder
+    from chatbot.feedback import FEEDBACK_FILE, FeedbackStore
+    from chatbot.gaps import gaps, gaps_csv
+    from chatbot.roles import Roles
+    from chatbot.service import load_settings, open_store
+
+    settings = load_settings(index_dir=index_dir)
+    store = open_store(settings)
+    roles = None
+    with store.reachable():
+        if store.exists():  # the covered roles' names are taken out before grouping
+            roles = Roles.of_guides(store.record.state().guides.values())
+    found = gaps(FeedbackStore(settings.index_dir / FEEDBACK_FILE), make_embedder(settings.embedding_model), roles)
+    if as_json:
+        print(json.dumps({"gaps": [g.to_dict() for g in found]}, ensure_ascii=False))
+    elif as_csv:
+        sys.stdout.write(gaps_csv(found))
+    elif not found:
+        print(f"No refused or disliked questions are stored in {settings.index_dir / FEEDBACK_FILE}.")
+    else:
+        print("\n".join(g.summary() for g in found))
     return 0
 
 
