@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from collections import Counter
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -60,7 +60,9 @@ def gaps(store: FeedbackStore, embedder: Embedder, roles: Roles | None = None) -
     With `roles` (the index's), the covered roles' names are taken out before embedding: nearly every question names
     its role, and the small model then scores "remote work?" and "pay?" about ML engineers as alike.
     """
-    asked = store.asked()
+    # One line per wording and comment: a line break typed into a question means nothing to the report (nor to CSV).
+    asked = [replace(a, question=" ".join(a.question.split()), reason=" ".join(a.reason.split()))
+             for a in store.asked()]
     if not asked:
         return []
     texts = list(dict.fromkeys(a.question for a in asked))
