@@ -1,4 +1,5 @@
-"""python -m chatbot ask "QUESTION" | guides | calibrate [SET.jsonl ...] | gaps [--csv]  ([--index DIR] [--json])."""
+"""python -m chatbot ask "QUESTION" | guides | calibrate [SET.jsonl ...] | gaps [--csv] | snapshot ROLE |
+compare ROLE ROLE... ([--index DIR] [--json])."""
 
 from __future__ import annotations
 
@@ -29,7 +30,17 @@ def main(argv: list[str] | None = None) -> int:
     gaps_format = gaps.add_mutually_exclusive_group()
     gaps_format.add_argument("--json", action="store_true", help='print {"gaps": [...]} as JSON')
     gaps_format.add_argument("--csv", action="store_true", help="print the gaps as CSV")
+    snapshot = commands.add_parser("snapshot", help="a role's pay, time to get in, outlook, pros, cons and skills")
+    snapshot.add_argument("role")
+    snapshot.add_argument("--index", type=Path, help="index folder (default: .index/)")
+    snapshot.add_argument("--json", action="store_true", help="print the card as JSON")
+    compare = commands.add_parser("compare", help="two to four roles' snapshot facts side by side")
+    compare.add_argument("roles", nargs="+", metavar="role")
+    compare.add_argument("--index", type=Path, help="index folder (default: .index/)")
+    compare.add_argument("--json", action="store_true", help="print the cards and the table as JSON")
     args = parser.parse_args(argv)
+    if args.command == "compare" and not 2 <= len(args.roles) <= 4:
+        compare.error("give two to four roles")
 
     from chatbot.errors import CareerBotError
 
@@ -38,6 +49,10 @@ def main(argv: list[str] | None = None) -> int:
             return _guides(args.index, args.json)
         if args.command == "calibrate":
             return _calibrate(args.sets, args.index, args.json)
+        if args.command == "snapshot":
+            return _snapshot(args.role, args.index, args.json)
+        if args.command == "compare":
+            return _compare(args.roles, args.index, args.json)
         if args.command == "gaps":
             return _gaps(args.index, args.json, args.csv)
         return _ask(args.question, args.index, args.json)
@@ -118,6 +133,50 @@ def _gaps(index_dir: Path | None, as_json: bool, as_csv: bool) -> int:
         print(f"No refused or disliked questions are stored in {settings.index_dir / FEEDBACK_FILE}.")
     else:
         print("\n".join(g.summary() for g in found))
+    return 0
+
+
+def _snapshot(role: str, index_dir: Path | None, as_json: bool) -> int:
+    from chatbot.service import load_settings, open_index
+    from chatbot.snapshot import LIST_KINDS, NOT_IN_GUIDE, Kind, snapshot
+
+    card = snapshot(open_index(load_settings(index_dir=index_dir)), role)
+    if as_json:
+        print(json.dumps(card.to_dict(), ensure_ascii=False))
+        return 0
+    print(f"{card.role} ({', '.join(card.guides)})")
+    if not card.has_figures:
+        print("The guide states no figures: no pay, time to get in or outlook.")
+    for kind in Kind:
+        facts = card.facts(kind)
+        if not facts:
+            print(f"  {kind.value}: {NOT_IN_GUIDE}")
+        for fact in facts:
+            when = f"; {fact.when}" if fact.when and kind not in LIST_KINDS else ""
+            print(f"  {kind.value}: {fact.value}  ({fact.source} > {fact.section}{when})")
+    for step in card.timeline:
+        print(f"  path: {step.step}: {step.duration.value}")
+    return 0
+
+
+def _compare(roles: list[str], index_dir: Path | None, as_json: bool) -> int:
+    from dataclasses import asdict
+
+    from chatbot.comparison import cards_table
+    from chatbot.service import load_settings, open_index
+    from chatbot.snapshot import snapshot
+
+    index = open_index(load_settings(index_dir=index_dir))
+    cards = [snapshot(index, role) for role in roles]
+    text, sources = cards_table(cards)
+    if as_json:
+        print(json.dumps({"cards": [c.to_dict() for c in cards], "table": text,
+                          "sources": [asdict(s) for s in sources]}, ensure_ascii=False))
+        return 0
+    print(text)
+    print("\nSources:")
+    for s in sources:
+        print(f"  [{s.n}] {s.guide} > {s.section} ({s.source})")
     return 0
 
 

@@ -1,4 +1,5 @@
-"""Roles side by side: the same topic asked of each role's guide, one cited cell per role, as a Markdown table."""
+"""Roles side by side as a Markdown table: the same topic asked of each role's guide (chat), or their snapshot facts
+(python -m chatbot compare); one cited cell per role."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from dataclasses import dataclass
 from chatbot.answer import Source, compose, states_figure
 from chatbot.question import FIGURE_TOPICS, TOPIC_QUESTIONS, TOPIC_TERMS, Topic
 from chatbot.retrieval import Hit, Index, Snapshot
+from chatbot.snapshot import LIST_KINDS, Card, Kind
 
 NOT_IN_GUIDE = "not in the guide"
 _CITATION = re.compile(r"\[(\d+)\]")
@@ -82,17 +84,47 @@ def _with_next(hits: list[Hit], snapshot: Snapshot) -> list[Hit]:
 
 def table(cells: list[Cell], topic: Topic | None, first: str = "role") -> tuple[str, list[Source]]:
     """The cells as one Markdown table, citations numbered across the whole table."""
-    heading = (topic or Topic.DUTIES).value
-    lines = [f"| {first} | {heading} |", "| --- | --- |"]
+    return grid([first, (topic or Topic.DUTIES).value], [(cell.role, [cell]) for cell in cells])
+
+
+def grid(heads: list[str], rows: list[tuple[str, list[Cell]]]) -> tuple[str, list[Source]]:
+    """Rows of cells as one Markdown table: one number per cited chunk across the table, 'not in the guide' for an
+    empty cell."""
+    lines = ["| " + " | ".join(_escape(h) for h in heads) + " |", "| " + " | ".join("---" for _ in heads) + " |"]
     sources: list[Source] = []
-    for cell in cells:
-        offset = len(sources)
-        kept = {s.n for s in cell.sources if f"[{s.n}]" in cell.text}
-        renumber = {n: offset + i for i, n in enumerate(sorted(kept), start=1)}
-        sources += [dataclasses.replace(s, n=renumber[s.n]) for s in cell.sources if s.n in renumber]
-        text = _renumber(cell.text, renumber)
-        lines.append(f"| {_escape(cell.role)} | {_flat(text) or NOT_IN_GUIDE} |")
+    numbers: dict[str, int] = {}  # chunk id -> its number in the table
+    for label, cells in rows:
+        texts = []
+        for cell in cells:
+            kept = [s for s in cell.sources if f"[{s.n}]" in cell.text]
+            for s in kept:
+                if s.chunk_id not in numbers:
+                    numbers[s.chunk_id] = len(numbers) + 1
+                    sources.append(dataclasses.replace(s, n=numbers[s.chunk_id]))
+            texts.append(_flat(_renumber(cell.text, {s.n: numbers[s.chunk_id] for s in kept})) or NOT_IN_GUIDE)
+        lines.append(f"| {_escape(label)} | " + " | ".join(texts) + " |")
     return "\n".join(lines), sources
+
+
+def cards_table(cards: list[Card]) -> tuple[str, list[Source]]:
+    """Roles' snapshot facts side by side: a row per kind of fact, a column per role, each figure with its as-of."""
+    rows = [(kind.value, [_fact_cell(card, kind) for card in cards]) for kind in Kind]
+    return grid(["fact", *(c.role for c in cards)], rows)
+
+
+def _fact_cell(card: Card, kind: Kind) -> Cell:
+    """One role's facts of one kind as a cell: a figure with when it is from, or a list's items, each cited once."""
+    facts = card.facts(kind)
+    numbers = {chunk: n for n, chunk in enumerate(dict.fromkeys(f.chunk_id for f in facts), start=1)}
+    lines = []
+    for at, fact in enumerate(facts):
+        last = at + 1 == len(facts) or facts[at + 1].chunk_id != fact.chunk_id  # a run from one chunk: one citation
+        cite = f" [{numbers[fact.chunk_id]}]" if last else ""
+        when = f" ({fact.when})" if fact.when and kind not in LIST_KINDS else ""
+        lines.append(f"- {fact.value}{cite}" if kind in LIST_KINDS else f"{fact.value}{cite}{when}")
+    sources = {f.chunk_id: Source(numbers[f.chunk_id], f.guide, f.source, f.section, f.text, 0.0, f.chunk_id)
+               for f in facts}
+    return Cell(card.role, "\n".join(lines), tuple(sources.values()), ())
 
 
 def _renumber(text: str, numbers: dict[int, int]) -> str:

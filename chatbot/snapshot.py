@@ -186,19 +186,22 @@ STEPS: tuple[Step, ...] = (
          ("a bachelor's degree",)),
 )
 
-# What dates a figure in its own sentence: a period, a year, or a named source of statistics (names by case:
+# What dates a figure in its own sentence: a period or a year, else a named source of statistics (names by case:
 # "Indeed, ..." names no job board).
-AS_OF = re.compile(
+AS_OF_PERIOD = re.compile(
     r"\b(?:19|20)\d{2}\s*(?:to|-|–|through)\s*(?:19|20)\d{2}\b|\b(?:[Ii]n|[Aa]s of|[Ss]ince) (?:19|20)\d{2}\b"
-    r"|\b(?:U\.S\. )?(?:Bureau of Labor Statistics(?: \(BLS\))?|BLS|O\*NET|ONS|Glassdoor|PayScale|Indeed)"
+)
+AS_OF_SOURCE = re.compile(
+    r"\b(?:U\.S\. )?(?:Bureau of Labor Statistics(?: \(BLS\))?|BLS|O\*NET|ONS|Glassdoor|PayScale|Indeed)"
     r"(?: (?:reports?|predicts?|projects?|estimates?|data|figures))?"
 )
 AS_OF_MATCHES = (("The BLS reports an average national annual salary of $112,430.", "BLS reports"),
                  ("The U.S. Bureau of Labor Statistics (BLS) predicts a 9.7% increase from 2022 to 2032.",
-                  "U.S. Bureau of Labor Statistics (BLS) predicts"),
+                  "2022 to 2032"),
+                 ("Glassdoor data puts the median at $95,000.", "Glassdoor data"),
                  ("Nurses earned a median of $86,070 in 2023.", "in 2023"))
 AS_OF_IGNORES = ("Hourly, professionals can expect to earn approximately $54.05 per hour.",
-                 "The average annual salary of a Data Scientist is $103,500.")
+                 "The average annual salary of a Data Scientist is $103,500.", "Indeed, the pay is good.")
 
 
 @dataclass(frozen=True)
@@ -214,6 +217,11 @@ class Fact:
     dated: Dated
     guide: str = ""  # the guide's title, for citations
     chunk_id: str = ""
+
+    @property
+    def when(self) -> str:
+        """When the figure is from, as shown beside it: 'BLS reports', 'reviewed 2026-11-23', or '' (unknown)."""
+        return {Dated.STATED: self.as_of, Dated.REVIEWED: f"reviewed {self.as_of}", Dated.UNKNOWN: ""}[self.dated]
 
     def to_dict(self) -> dict[str, str]:
         """The fact as `snapshot --json` prints it."""
@@ -445,7 +453,7 @@ def _fact(kind: Kind, value: str, line: _Line, current: IndexSnapshot) -> Fact:
 
 def stated_as_of(sentence: str) -> str:
     """The period, year or source of statistics a sentence names ('2022 to 2032', 'BLS reports'), or ''."""
-    found = AS_OF.search(sentence)
+    found = AS_OF_PERIOD.search(sentence) or AS_OF_SOURCE.search(sentence)
     return found.group(0).strip() if found else ""
 
 
