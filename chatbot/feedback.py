@@ -85,7 +85,7 @@ class FeedbackStore:
             return False
         if time.monotonic() - self._warned_at > 60:
             self._warned_at = time.monotonic()
-            logger.warning("feedback store %s is full (%d bytes, limit %d): ratings are refused", self.path,
+            logger.warning("feedback store %s is full (%d bytes, limit %d): nothing more is kept", self.path,
                            self.path.stat().st_size, self.max_bytes)
         return True
 
