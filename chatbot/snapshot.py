@@ -192,13 +192,14 @@ AS_OF_PERIOD = re.compile(
     r"\b(?:19|20)\d{2}\s*(?:to|-|–|through)\s*(?:19|20)\d{2}\b|\b(?:[Ii]n|[Aa]s of|[Ss]ince) (?:19|20)\d{2}\b"
 )
 AS_OF_SOURCE = re.compile(
-    r"\b(?:U\.S\. )?(?:Bureau of Labor Statistics(?: \(BLS\))?|BLS|O\*NET|ONS|Glassdoor|PayScale|Indeed)"
-    r"(?: (?:reports?|predicts?|projects?|estimates?|data|figures))?"
+    r"\b(?:U\.S\. )?(?:Bureau of Labor Statistics(?: \(BLS\))?|BLS|O\*NET|ONS|Glassdoor|PayScale)"
+    r"(?: (?:reports?|predicts?|projects?|estimates?|data|figures))?|\bIndeed (?:reports?|data|figures)"
 )
 AS_OF_MATCHES = (("The BLS reports an average national annual salary of $112,430.", "BLS reports"),
                  ("The U.S. Bureau of Labor Statistics (BLS) predicts a 9.7% increase from 2022 to 2032.",
                   "2022 to 2032"),
                  ("Glassdoor data puts the median at $95,000.", "Glassdoor data"),
+                 ("Indeed data puts the median at $95,000.", "Indeed data"),
                  ("Nurses earned a median of $86,070 in 2023.", "in 2023"))
 AS_OF_IGNORES = ("Hourly, professionals can expect to earn approximately $54.05 per hour.",
                  "The average annual salary of a Data Scientist is $103,500.", "Indeed, the pay is good.")
@@ -502,8 +503,8 @@ def stale_guides(state: State, today: date) -> list[StaleGuide]:
     return out
 
 
-_SOURCE = re.compile(r"\b(Bureau of Labor Statistics|BLS|O\*NET|ONS|Glassdoor|PayScale|Indeed|[Cc]ensus|"
-                     r"[Aa]ccording to)\b")
+_SOURCE = re.compile(r"\b(Bureau of Labor Statistics|BLS|O\*NET|ONS|Glassdoor|PayScale|Indeed (reports?|data)|"
+                     r"[Cc]ensus|[Aa]ccording to)\b")
 
 
 def reviewed_on(guide: GuideRow) -> date | None:
