@@ -122,8 +122,9 @@ def _fact_cell(card: Card, kind: Kind) -> Cell:
         cite = f" [{numbers[fact.chunk_id]}]" if last else ""
         when = f" ({fact.when})" if fact.when and kind not in LIST_KINDS else ""
         lines.append(f"- {fact.value}{cite}" if kind in LIST_KINDS else f"{fact.value}{cite}{when}")
-    sources = {f.chunk_id: Source(numbers[f.chunk_id], f.guide, f.source, f.section, f.text, 0.0, f.chunk_id)
-               for f in facts}
+    quoted = {chunk: " ".join(dict.fromkeys(f.text for f in facts if f.chunk_id == chunk)) for chunk in numbers}
+    sources = {f.chunk_id: Source(numbers[f.chunk_id], f.guide, f.source, f.section, quoted[f.chunk_id], 0.0,
+                                  f.chunk_id) for f in facts}
     return Cell(card.role, "\n".join(lines), tuple(sources.values()), ())
 
 

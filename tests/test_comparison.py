@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from index_helpers import MAX_BYTES
+import pytest
+from conftest import copy_guides
+from index_helpers import MAX_BYTES, close
 
 from chatbot.answer import Source
 from chatbot.chain import ask, build_chain
-from chatbot.comparison import NOT_IN_GUIDE, Cell, table
+from chatbot.comparison import NOT_IN_GUIDE, Cell, cards_table, table
 from chatbot.embeddings import HashEmbedder
 from chatbot.indexing import ingest
 from chatbot.question import Topic
 from chatbot.render import to_safe_html
 from chatbot.retrieval import Index
+from chatbot.snapshot import FIGURE_KINDS, LIST_KINDS, Card, Dated, Fact, Kind, snapshot
 from chatbot.store import Store
 
 pytest_plugins = ["fixtures_index"]
@@ -89,3 +93,57 @@ def test_two_guides_for_one_role_that_disagree_are_both_shown(tmp_path: Path) ->
     rows = {line.split(" | ")[0].strip("| "): line for line in answer.text.splitlines() if line.startswith("| ")}
     assert "$31,000" in rows["Baker"] and "$28,500" in rows["Baker Career Guide"]
     assert sorted(s.source for s in answer.sources) == ["baker-guide.md", "baker.md"]
+
+
+def fact(kind: Kind, value: str, chunk: str, dated: Dated = Dated.REVIEWED, as_of: str = "2026-11-23") -> Fact:
+    return Fact(kind, value, f"They earn {value}.", f"{chunk}.md", "Pay", as_of, dated, chunk.title(), chunk)
+
+
+def card(role: str, *facts: Fact) -> Card:
+    figures: dict[Kind, Fact | None] = {k: None for k in FIGURE_KINDS}
+    lists: dict[Kind, tuple[Fact, ...]] = {k: () for k in LIST_KINDS}
+    for f in facts:
+        if f.kind in LIST_KINDS:
+            lists[f.kind] += (f,)
+        else:
+            figures[f.kind] = f
+    return Card(role, (f"{role.lower()}.md",), figures, lists, ())
+
+
+def test_cards_side_by_side_one_row_per_fact_each_cell_cited_and_dated() -> None:
+    baker = card("Baker", fact(Kind.ANNUAL_PAY, "$31,000", "b1", Dated.STATED, "BLS reports"),
+                 fact(Kind.HOURLY_PAY, "$15.10", "b1"), fact(Kind.PROS, "Early hours | quiet", "b2"),
+                 fact(Kind.PROS, "Warm kitchen.", "b2"))
+    pilot = card("Pilot", fact(Kind.ANNUAL_PAY, "$120,000", "p1", Dated.UNKNOWN, ""))
+    text, sources = cards_table([baker, pilot])
+    rows = {line.split(" | ")[0].strip("| "): line for line in text.splitlines()[2:]}
+    assert text.splitlines()[0] == "| fact | Baker | Pilot |" and set(rows) == {k.value for k in Kind}
+    assert rows["annual pay"] == "| annual pay | $31,000 [1] (BLS reports) | $120,000 [2] |"
+    assert rows["hourly pay"] == f"| hourly pay | $15.10 [1] (reviewed 2026-11-23) | {NOT_IN_GUIDE} |"  # same chunk
+    assert rows["pros"] == f"| pros | Early hours \\| quiet; Warm kitchen. [3] | {NOT_IN_GUIDE} |"
+    assert rows["growth"] == f"| growth | {NOT_IN_GUIDE} | {NOT_IN_GUIDE} |"
+    assert [(s.n, s.chunk_id, s.snippet) for s in sources] == [
+        (1, "b1", "They earn $31,000."), (2, "p1", "They earn $120,000."),
+        (3, "b2", "They earn Early hours | quiet. They earn Warm kitchen..")]
+    assert to_safe_html(text).count("<tr>") == len(Kind) + 1
+
+
+@pytest.mark.slow
+def test_the_bundled_guide_compared_with_a_role_without_figures(tmp_path: Path, real_embedder: Any) -> None:
+    knowledge = tmp_path / "knowledge"
+    knowledge.mkdir()
+    copy_guides(knowledge, "seed")
+    (knowledge / "beekeeper.md").write_text("---\ntitle: Beekeeper\nrole: Beekeeper\n---\n## What does a beekeeper "
+                                            "earn?\n\nPay depends on the harvest.\n")
+    store = Store(tmp_path / "index")
+    ingest(knowledge, store, real_embedder, max_bytes=MAX_BYTES)
+    index = Index(store, real_embedder)
+    try:
+        text, sources = cards_table([snapshot(index, "Machine Learning Engineer"), snapshot(index, "Beekeeper")])
+    finally:
+        close(index)
+    rows = {line.split(" | ")[0].strip("| "): line for line in text.splitlines()[2:]}
+    assert rows["annual pay"] == f"| annual pay | $112,430 [1] (BLS reports) | {NOT_IN_GUIDE} |"
+    assert rows["growth"].startswith("| growth | 9.7% [1] (2022 to 2032) |")
+    assert all(line.endswith(f"| {NOT_IN_GUIDE} |") for line in rows.values())
+    assert {s.source for s in sources} == {"machine-learning-engineer.md"}
