@@ -6,6 +6,7 @@ import html
 import time
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -15,13 +16,16 @@ from chatbot.answer import Answer, AnswerChunk
 from chatbot.catalog import clean_role, write_role
 from chatbot.config import Settings
 from chatbot.errors import CareerBotError
-from chatbot.feedback import FeedbackStore
+from chatbot.feedback import FeedbackStore, nearest_section
 from chatbot.formats import UPLOAD_HINT, UPLOAD_SUFFIXES
+from chatbot.gaps import gaps, gaps_csv
 from chatbot.indexing import Report, ingest
 from chatbot.render import to_safe_html
 from chatbot.retrieval import Index
+from chatbot.snapshot import snapshot, stale_guides
 from chatbot.throttle import PasswordThrottle, Verdict
 from chatbot.uploads import delete_guide, save_upload
+from chatbot.views import Point, card_markdown, gaps_markdown, pay_points, stale_markdown, timeline_points
 
 Message = dict[str, Any]
 State = dict[str, Any]
@@ -58,7 +62,8 @@ def restore_chat(kept: Any) -> tuple[list[Message], State]:
         turns = [{"role": str(t["role"]), "content": str(t["content"])[:20000]} for t in kept["turns"][-12:]
                  if isinstance(t, dict) and t.get("role") in ("user", "assistant")]
         answers = {int(k): {"question": str(v["question"])[:5000], "answer": str(v["answer"])[:20000],
-                            "chunk_ids": [str(c) for c in v["chunk_ids"]][:50]}
+                            "chunk_ids": [str(c) for c in v["chunk_ids"]][:50],
+                            "section": str(v.get("section", ""))[:500]}
                    for k, v in kept["answers"].items() if 0 <= int(k) < len(shown)}
     except (KeyError, TypeError, ValueError, AttributeError):
         return [], state
@@ -143,10 +148,13 @@ class ChatHandler:
             return
         if answer is None:
             return
+        if answer.refused:  # what the guides do not answer, for the gap report (no address, no user id)
+            self.feedback.add_refused(answer)
         state["turns"] = [*state["turns"], {"role": "user", "content": message[:2000]},
                           {"role": "assistant", "content": answer.text}]
         state["answers"][len(history) - 1] = {
-            "question": message[:5000], "answer": answer.text, "chunk_ids": [s.chunk_id for s in answer.sources]
+            "question": message[:5000], "answer": answer.text, "chunk_ids": [s.chunk_id for s in answer.sources],
+            "section": nearest_section(answer),  # where the guides came nearest, for the gap report
         }
         sources = ""
         if answer.sources:
@@ -181,7 +189,8 @@ class ChatHandler:
         if position in ratings:  # one rating per answer per browser: a new one replaces the old
             self.feedback.set_rating(ratings[position], liked)
         else:
-            stored = self.feedback.add(record["question"], record["answer"], record["chunk_ids"], liked)
+            stored = self.feedback.add(record["question"], record["answer"], record["chunk_ids"], liked,
+                                       section=str(record.get("section", "")))
             if not stored:
                 return "Feedback cannot be stored right now, sorry."
             ratings[position] = stored
@@ -194,6 +203,27 @@ class ChatHandler:
             return "Rate an answer first (thumbs up or down)."
         self.feedback.set_reason(state["last_feedback"], text.strip())
         return "Reason saved. Thank you."
+
+
+class CareersHandler:
+    """The career views: a role's snapshot card, and roles side by side."""
+
+    def __init__(self, index: Index) -> None:
+        self.index = index
+
+    def roles(self) -> list[str]:
+        """The roles there are guides for."""
+        try:
+            return list(self.index.snapshot().roles.names)
+        except CareerBotError:
+            return []
+
+    def card(self, role: str) -> tuple[str, list[Point], list[Point]]:
+        """The card's Markdown, its pay bars and its path bars."""
+        if not role:
+            return "Pick a role to see what its guide says.", [], []
+        found = snapshot(self.index, role)
+        return card_markdown(found), pay_points(found), timeline_points(found)
 
 
 class AdminHandler:
@@ -220,6 +250,19 @@ class AdminHandler:
             raise CareerBotError(f"Too many wrong admin passwords: try again in {max(decision.retry_in, 0.1):.1f} s.")
         if decision.verdict is Verdict.WRONG:
             raise CareerBotError("Wrong admin password.")
+
+    def gap_report(self, password: str) -> tuple[str, str]:
+        """What users asked that the guides do not answer (Markdown, CSV); questions are private: password first."""
+        self.check(password)
+        found = gaps(FeedbackStore(self.settings.index_dir / "feedback.sqlite3"), self.index.embedder,
+                     self.index.snapshot().roles)
+        return gaps_markdown(found), gaps_csv(found)
+
+    def to_review(self) -> str:
+        """Guides not reviewed for over 12 months, or whose figures name no source."""
+        with self.index.store.reachable():
+            state = self.index.store.record.state()
+        return stale_markdown(stale_guides(state, date.today()))
 
     def guides(self) -> list[list[Any]]:
         """Rows for the guides table: the columns of `python -m chatbot guides` (GUIDE_COLUMNS)."""
@@ -287,6 +330,7 @@ def build_demo(chain: Runnable[dict[str, Any], AnswerChunk], index: Index, setti
 
     chat = ChatHandler(chain, FeedbackStore(settings.index_dir / "feedback.sqlite3"), settings.max_question_chars)
     admin = AdminHandler(settings, index)
+    careers = CareersHandler(index)
 
     def guides_view() -> tuple[Any, Any, Any, Any, Any]:
         rows = admin.guides()
@@ -329,8 +373,9 @@ def build_demo(chain: Runnable[dict[str, Any], AnswerChunk], index: Index, setti
             # The chat survives a reload in this browser only (encrypted with a key of this app process); it is
             # said on the page, and New chat clears it.
             kept = gr.BrowserState(None, storage_key="careerbot-chat")
-            gr.Markdown("This chat is kept in this browser so that a reload keeps it; **New chat** clears it.",
-                        elem_id="chat-kept-note")
+            gr.Markdown("This chat is kept in this browser so that a reload keeps it; **New chat** clears it. "
+                        "Questions the guides cannot answer, and answers rated down, are kept on this server (no "
+                        "address, no name) to improve the guides.", elem_id="chat-kept-note")
 
             gr.on([box.submit, send.click], chat.respond, [box, chatbot, state], [chatbot, state, box],
                   api_name="chat").then(kept_chat, [state], [kept], api_visibility="private")
@@ -350,6 +395,29 @@ def build_demo(chain: Runnable[dict[str, Any], AnswerChunk], index: Index, setti
 
             chatbot.like(like, [state], [note], api_visibility="private")
             send_reason.click(chat.reason, [reason, state], [note], api_visibility="private")
+
+        with gr.Tab("Careers"):
+            gr.Markdown("A role at a glance: only what its own guide states, each figure with the sentence it is "
+                        "copied from and when it is from; *not in the guide* where it states nothing.")
+            with gr.Row():
+                card_role = gr.Dropdown(label="Role", choices=[], elem_id="card-role", scale=4)
+                card_btn = gr.Button("Show the snapshot", elem_id="card-btn", variant="primary", scale=1)
+            card_text = gr.Markdown(elem_id="career-card")
+            with gr.Row():
+                pay_chart = gr.BarPlot(x="label", y="value", label="Pay the guide states (a year)", height=220,
+                                       elem_id="pay-chart", y_lim=[0, None])
+                path_chart = gr.BarPlot(x="label", y="value", label="Time the guide gives each step (years)",
+                                        height=220, elem_id="path-chart", y_lim=[0, None])
+
+            def show_card(role: str) -> tuple[str, Any, Any]:
+                try:
+                    text, pay, path = careers.card(role or "")
+                except CareerBotError as exc:
+                    return f"⚠️ {html.escape(str(exc))}", _frame(pd, []), _frame(pd, [])
+                return text, _frame(pd, pay), _frame(pd, path)
+
+            card_btn.click(show_card, [card_role], [card_text, pay_chart, path_chart], api_visibility="private")
+            demo.load(lambda: gr.update(choices=careers.roles()), None, [card_role], api_visibility="private")
 
         with gr.Tab("Guides (admin)"):
             if not admin.enabled:
@@ -379,6 +447,25 @@ def build_demo(chain: Runnable[dict[str, Any], AnswerChunk], index: Index, setti
                 preview_btn = gr.Button("Preview changes (dry run)", elem_id="preview-btn")
                 ingest_btn = gr.Button("Re-ingest", elem_id="ingest-btn", variant="primary")
             status = gr.Markdown(elem_id="admin-status")
+            gr.Markdown("#### Guides to review")
+            review = gr.Markdown(elem_id="guides-to-review")
+            gr.Markdown("#### What users asked that the guides don't answer")
+            gaps_btn = gr.Button("Show the gap report (admin password)", elem_id="gaps-btn")
+            gaps_text = gr.Markdown(elem_id="gap-report")
+            gaps_file = gr.File(label="Gap report (CSV)", elem_id="gap-csv", interactive=False)
+
+            def show_gaps(request: gr.Request, pw: str) -> tuple[str, str | None]:
+                token = admin_client.set(request.client.host if request and request.client else "")
+                try:
+                    text, rows = admin.gap_report(pw)
+                except CareerBotError as exc:
+                    return f"⚠️ {html.escape(str(exc))}", None
+                finally:
+                    admin_client.reset(token)
+                return text, _csv_file(rows)
+
+            gaps_btn.click(show_gaps, [password], [gaps_text, gaps_file], api_visibility="private")
+            demo.load(admin.to_review, None, [review], api_visibility="private")
 
             outputs = [table, chart, replace, remove, role_guide]
             demo.load(guides_view, None, outputs, api_visibility="private")
@@ -404,6 +491,20 @@ def build_demo(chain: Runnable[dict[str, Any], AnswerChunk], index: Index, setti
             ingest_btn.click(guarded(do_ingest), [password], [status], api_visibility="private",
                              concurrency_limit=1).then(guides_view, None, outputs, api_visibility="private")
     return demo
+
+
+def _frame(pd: Any, points: list[Point]) -> Any:
+    """Chart points as the data frame a Gradio plot draws."""
+    return pd.DataFrame({"label": [p.label for p in points], "value": [p.value for p in points]})
+
+
+def _csv_file(rows: str) -> str:
+    """The gap report as a CSV file in the app's temp folder, for the download link."""
+    import tempfile
+
+    with tempfile.NamedTemporaryFile("w", suffix=".csv", prefix="gap-report-", delete=False, encoding="utf-8") as f:
+        f.write(rows)
+    return f.name
 
 
 def launch(demo: Any, settings: Settings) -> None:

@@ -278,6 +278,45 @@ def test_a_chat_survives_a_reload_per_browser_until_new_chat(browser: Any, admin
 
 
 @pytest.mark.browser
+def test_the_career_snapshot_card_with_its_charts(fresh_page: BrowserPage) -> None:
+    page = fresh_page.page
+    page.get_by_role("tab", name="Careers").click()
+    choose(page, "#card-role", "Machine Learning Engineer")
+    page.locator("#card-btn").click()
+    card = page.locator("#career-card")
+    card.get_by_text("$112,430").first.wait_for(state="visible")
+    text = card.inner_text()
+    for figure in ("$54.05", "9.7%", "2022 to 2032", "33,500", "about four years", "BLS reports"):
+        assert figure in text, text
+    assert "entry pay: not in the guide" in text
+    for chart in ("#pay-chart", "#path-chart"):  # the pay bar and the path's three steps are drawn
+        page.locator(f"{chart} canvas, {chart} svg").first.wait_for(state="visible")
+    screenshot(page, "snapshot-card.png")
+    choose(page, "#card-role", "Test Pilot")
+    page.locator("#card-btn").click()
+    card.get_by_text("$98,765").first.wait_for(state="visible")
+    assert "time to get in: not in the guide" in card.inner_text()  # nothing borrowed from the other guide
+
+
+@pytest.mark.browser
+def test_the_admin_gap_report_after_refused_questions(fresh_page: BrowserPage) -> None:
+    page = fresh_page.page
+    for question in ("How do I become a dentist?", "What does a dentist earn?", "What's the weather in Paris?"):
+        ask(page, question)
+    assert "kept on this server" in page.locator("#chat-kept-note").inner_text()  # the page says so
+    _admin_tab(page)
+    page.locator("#gaps-btn").click()
+    page.locator("#gap-report").get_by_text("Wrong admin password").first.wait_for(state="visible")
+    page.locator("#admin-password input").press_sequentially(ADMIN_PASSWORD)
+    page.locator("#gaps-btn").click()
+    report = page.locator("#gap-report")
+    report.get_by_text("dentist", exact=False).first.wait_for(state="visible")
+    assert "refused (no_guide)" in report.inner_text(), report.inner_text()
+    page.locator("#gap-csv").get_by_text(".csv").first.wait_for(state="visible")
+    screenshot(page, "gap-report.png")
+
+
+@pytest.mark.browser
 def test_guide_markup_cannot_run_or_phone_home(fresh_page: BrowserPage) -> None:
     page = fresh_page.page
     answer = ask(page, "What is the salary of a Test Pilot?")

@@ -214,3 +214,34 @@ def test_markup_in_a_kept_chat_is_rendered_inert() -> None:
         {"role": "assistant", "markdown": "<img src=x onerror=alert(1)> <script>alert(2)</script>", "title": ""}]}
     history, _ = restore_chat(kept)
     assert "<img" not in history[0]["content"] and "<script" not in history[0]["content"]
+
+
+def test_refused_questions_are_kept_for_the_gap_report(setup: tuple[Path, Any, Any], tmp_path: Path) -> None:
+    _, index, chain = setup
+    store = FeedbackStore(tmp_path / "index" / "feedback.sqlite3")
+    handler = ChatHandler(chain, store, 2000)
+    state = new_state()
+    run(handler, "How do I become a dentist?", [], state)
+    run(handler, "What does a data scientist earn?", [], state)  # answered: not a gap
+    asked = [a.question for a in store.asked()]
+    assert asked == ["How do I become a dentist?"]
+    admin = AdminHandler(Settings(knowledge_dir=tmp_path / "knowledge", index_dir=tmp_path / "index",
+                                  admin_password="pw"), index)
+    with pytest.raises(CareerBotError, match="Wrong admin password"):
+        admin.gap_report("nope")  # the questions users asked are for admins only
+    text, rows = admin.gap_report("pw")
+    assert 'asked "How do I become a dentist?"' in text and "How do I become a dentist?" in rows
+    assert "no_guide" in text
+
+
+def test_the_career_card_handler(setup: tuple[Path, Any, Any]) -> None:
+    from chatbot.ui import CareersHandler
+
+    _, index, _ = setup
+    careers = CareersHandler(index)
+    assert careers.roles() == ["Data Scientist", "Machine Learning Engineer"]
+    text, pay, _ = careers.card("Data Scientist")
+    assert "$103,500" in text and any(p.value == 103500.0 for p in pay)
+    assert careers.card("")[0].startswith("Pick a role")
+    with pytest.raises(CareerBotError, match="there are guides for: Data Scientist, Machine Learning Engineer"):
+        careers.card("Dentist")
