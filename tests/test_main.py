@@ -127,12 +127,18 @@ CATALOG_GUIDES = ("seed", "devops-engineer-numbered.md", "ml-engineer-career-pat
 
 
 @pytest.fixture(scope="module")
-def catalog_runs(tmp_path_factory: pytest.TempPathFactory, real_embedder: Any) -> dict[str, Any]:
-    """A real-model, real-Chroma index of guides whose roles must be inferred, listed and asked about."""
+def catalog_index(tmp_path_factory: pytest.TempPathFactory, real_embedder: Any) -> Path:
+    """A real-model, real-Chroma index of guides whose roles must be inferred."""
     base = tmp_path_factory.mktemp("catalog")
     (base / "knowledge").mkdir()
     close(build_index(base / "knowledge", base / "index", real_embedder, *CATALOG_GUIDES))
-    index = str(base / "index")
+    return base / "index"
+
+
+@pytest.fixture(scope="module")
+def catalog_runs(catalog_index: Path) -> dict[str, Any]:
+    """The catalog index's guides listed and asked about."""
+    index, base = str(catalog_index), catalog_index.parent
     return run_parallel({
         "json": ["-m", "chatbot", "guides", "--index", index, "--json"],
         "text": ["-m", "chatbot", "guides", "--index", index],
@@ -184,3 +190,95 @@ def test_a_front_matter_alias_reaches_the_guide(catalog_runs: dict[str, Any]) ->
 def test_guides_without_an_index_exits_1(catalog_runs: dict[str, Any]) -> None:
     run = catalog_runs["missing"]
     assert run.returncode == 1 and "error: there is no index at" in run.stderr and "Traceback" not in run.stderr
+
+
+@pytest.fixture(scope="module")
+def card_runs(seed_index: Path, catalog_index: Path) -> dict[str, subprocess.CompletedProcess[str]]:
+    """python -m chatbot snapshot / compare on the bundled guide and on the catalog's roles, side by side."""
+    seed, catalog = str(seed_index), str(catalog_index)
+    return run_parallel({
+        "json": ["-m", "chatbot", "snapshot", "Machine Learning Engineer", "--index", seed, "--json"],
+        "text": ["-m", "chatbot", "snapshot", "ml engineer", "--index", seed],
+        "unknown": ["-m", "chatbot", "snapshot", "Dentist", "--index", seed],
+        "compare": ["-m", "chatbot", "compare", "Machine Learning Engineer", "devops", "--index", catalog],
+        "compare_json": ["-m", "chatbot", "compare", "Machine Learning Engineer", "DevOps Engineer", "--index",
+                         catalog, "--json"],
+    })
+
+
+@pytest.mark.slow
+def test_snapshot_json_holds_the_bundled_guides_figures_with_their_sections(
+    card_runs: dict[str, subprocess.CompletedProcess[str]],
+) -> None:
+    card = json.loads(ok(card_runs["json"]))
+    facts = card["facts"]
+    outlook = "What is the job outlook for a Machine Learning Engineer?"
+    expected = {"annual_pay": "$112,430", "hourly_pay": "$54.05", "growth": "9.7%", "period": "2022 to 2032",
+                "openings": "33,500", "time_to_get_in": "about four years"}
+    for name, figure in expected.items():
+        assert figure in facts[name]["value"] and facts[name]["value"] in facts[name]["text"], name
+        assert set(facts[name]) == {"value", "text", "source", "section", "as_of"}
+        assert facts[name]["source"] == "machine-learning-engineer.md"
+        assert facts[name]["section"] == (outlook if name != "time_to_get_in" else
+                                          "How long does it take to become a Machine Learning Engineer?")
+    assert "each year" in facts["openings"]["text"]
+    assert facts["growth"]["as_of"] == "2022 to 2032" and facts["openings"]["as_of"] == "2026-11-23"
+    assert facts["entry_pay"] is None and card["missing"] == ["entry_pay"]
+    assert [p["value"] for p in facts["pros"]][:1] == ["High demand for skilled professionals."]
+    assert (card["timeline"][0]["step"], card["timeline"][0]["value"]) == ("degree", "about four years")
+
+
+@pytest.mark.slow
+def test_snapshot_text_names_each_fact_or_says_it_is_missing(
+    card_runs: dict[str, subprocess.CompletedProcess[str]],
+) -> None:
+    lines = ok(card_runs["text"]).splitlines()
+    assert lines[0] == "Machine Learning Engineer (machine-learning-engineer.md)"
+    assert "  entry pay: not in the guide" in lines
+    assert any(line.startswith("  annual pay: $112,430  (machine-learning-engineer.md > What is the job outlook")
+               and line.endswith("; BLS reports)") for line in lines)
+    assert "  path: degree: about four years" in lines
+
+
+@pytest.mark.slow
+def test_snapshot_of_a_role_without_a_guide_exits_1_listing_the_roles(
+    card_runs: dict[str, subprocess.CompletedProcess[str]],
+) -> None:
+    run = card_runs["unknown"]
+    assert run.returncode == 1 and run.stdout == "" and "Traceback" not in run.stderr
+    assert "'Dentist'" in run.stderr and "there are guides for: Machine Learning Engineer" in run.stderr
+
+
+@pytest.mark.slow
+def test_compare_prints_one_cited_table_of_both_roles(card_runs: dict[str, subprocess.CompletedProcess[str]]) -> None:
+    table, _, sources = ok(card_runs["compare"]).partition("\n\nSources:\n")
+    lines = table.splitlines()
+    assert lines[0] == "| fact | Machine Learning Engineer | DevOps Engineer |"
+    rows = {line.split(" | ")[0].strip("| "): line.split(" | ")[1:] for line in lines[2:]}
+    assert "$112,430" in rows["annual pay"][0] and rows["annual pay"][1] == "not in the guide |"
+    assert "near 55,000" in rows["entry pay"][1]  # "Juniors ... start near 55,000 a year", as the guide says it
+    assert "two to three years" in rows["time to get in"][1]
+    cited = {int(n) for n in re.findall(r"\[(\d+)\]", table)}
+    listed = re.findall(r"^  \[(\d+)\] .+ > .+ \((.+)\)$", sources, re.M)
+    assert {int(n) for n, _ in listed} == cited == set(range(1, len(cited) + 1))
+    assert {s for _, s in listed} >= {"machine-learning-engineer.md", "devops-engineer-numbered.md"}
+
+
+@pytest.mark.slow
+def test_compare_json_has_the_cards_the_table_and_its_sources(
+    card_runs: dict[str, subprocess.CompletedProcess[str]],
+) -> None:
+    result = json.loads(ok(card_runs["compare_json"]))
+    assert [c["role"] for c in result["cards"]] == ["Machine Learning Engineer", "DevOps Engineer"]
+    assert result["cards"][1]["facts"]["annual_pay"] is None
+    assert result["table"].startswith("| fact | Machine Learning Engineer | DevOps Engineer |")
+    assert [s["n"] for s in result["sources"]] == list(range(1, len(result["sources"]) + 1))
+
+
+@pytest.mark.parametrize("roles", [["Baker"], ["A", "B", "C", "D", "E"]])
+def test_compare_takes_two_to_four_roles(roles: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    from chatbot.__main__ import main
+
+    with pytest.raises(SystemExit) as exit_:
+        main(["compare", *roles])
+    assert exit_.value.code == 2 and "give two to four roles" in capsys.readouterr().err
