@@ -14,6 +14,7 @@ from langchain_core.runnables import Runnable
 
 from chatbot.answer import Answer, AnswerChunk
 from chatbot.catalog import clean_role, write_role
+from chatbot.comparison import cards_table
 from chatbot.config import Settings
 from chatbot.errors import CareerBotError
 from chatbot.feedback import FeedbackStore, nearest_section
@@ -218,6 +219,14 @@ class CareersHandler:
         except CareerBotError:
             return []
 
+    def compare(self, roles: list[str]) -> str:
+        """Two to four roles' facts side by side, each cell cited, with the sources under the table."""
+        if not 2 <= len(roles or []) <= 4:
+            return "Pick two to four roles to compare."
+        grid, sources = cards_table([snapshot(self.index, role) for role in roles])
+        cited = "\n".join(f"{s.n}. *{s.guide or s.source} › {s.section}*" for s in sources)
+        return f"{grid}\n\n{cited}" if cited else grid
+
     def card(self, role: str) -> tuple[str, list[Point], list[Point]]:
         """The card's Markdown, its pay bars and its path bars."""
         if not role:
@@ -417,7 +426,21 @@ def build_demo(chain: Runnable[dict[str, Any], AnswerChunk], index: Index, setti
                 return text, _frame(pd, pay), _frame(pd, path)
 
             card_btn.click(show_card, [card_role], [card_text, pay_chart, path_chart], api_visibility="private")
-            demo.load(lambda: gr.update(choices=careers.roles()), None, [card_role], api_visibility="private")
+            with gr.Row():
+                compare_roles = gr.Dropdown(label="Compare roles (two to four)", choices=[], multiselect=True,
+                                            max_choices=4, elem_id="compare-roles", scale=4)
+                compare_btn = gr.Button("Compare", elem_id="compare-btn", scale=1)
+            compare_text = gr.Markdown(elem_id="role-comparison")
+
+            def show_comparison(roles: list[str]) -> str:
+                try:
+                    return careers.compare(list(roles or []))
+                except CareerBotError as exc:
+                    return f"⚠️ {html.escape(str(exc))}"
+
+            compare_btn.click(show_comparison, [compare_roles], [compare_text], api_visibility="private")
+            demo.load(lambda: (gr.update(choices=careers.roles()), gr.update(choices=careers.roles())), None,
+                      [card_role, compare_roles], api_visibility="private")
 
         with gr.Tab("Guides (admin)"):
             if not admin.enabled:

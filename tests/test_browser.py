@@ -297,6 +297,21 @@ def test_the_career_snapshot_card_with_its_charts(fresh_page: BrowserPage) -> No
     card.get_by_text("$98,765").first.wait_for(state="visible")
     assert "time to get in: not in the guide" in card.inner_text()  # nothing borrowed from the other guide
 
+    picker = page.locator("#compare-roles input")
+    for role in ("Machine Learning Engineer", "Test Pilot"):  # type a role, Enter picks it (the list filters)
+        picker.fill(role)
+        picker.press("Enter")
+        page.locator("#compare-roles").get_by_text(role, exact=True).first.wait_for(state="visible")
+    page.keyboard.press("Escape")
+    page.locator("#compare-btn").click()
+    grid = page.locator("#role-comparison table")
+    grid.wait_for(state="visible")
+    rows = grid.locator("tbody tr").all_inner_texts()
+    pay = next(r for r in rows if r.startswith("annual pay"))
+    assert "$112,430" in pay and "$98,765" in pay and "[" in pay, pay
+    assert any(r.startswith("time to get in") and "not in the guide" in r for r in rows), rows
+    screenshot(page, "role-comparison.png")
+
 
 @pytest.mark.browser
 def test_the_admin_gap_report_after_refused_questions(fresh_page: BrowserPage) -> None:

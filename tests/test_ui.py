@@ -243,5 +243,9 @@ def test_the_career_card_handler(setup: tuple[Path, Any, Any]) -> None:
     text, pay, _ = careers.card("Data Scientist")
     assert "$103,500" in text and any(p.value == 103500.0 for p in pay)
     assert careers.card("")[0].startswith("Pick a role")
+    side_by_side = careers.compare(["Data Scientist", "Machine Learning Engineer"])
+    assert side_by_side.startswith("| fact | Data Scientist | Machine Learning Engineer |")
+    assert "$103,500" in side_by_side and "$112,430" in side_by_side and "\n1. *" in side_by_side
+    assert careers.compare(["Data Scientist"]) == "Pick two to four roles to compare."
     with pytest.raises(CareerBotError, match="there are guides for: Data Scientist, Machine Learning Engineer"):
         careers.card("Dentist")
