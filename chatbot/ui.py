@@ -3,6 +3,7 @@
 
 import hmac
 import html
+import re
 import time
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
@@ -23,7 +24,7 @@ from chatbot.gaps import gaps, gaps_csv
 from chatbot.indexing import Report, ingest
 from chatbot.render import to_safe_html
 from chatbot.retrieval import Index
-from chatbot.snapshot import snapshot, stale_guides
+from chatbot.snapshot import snapshot, stale_guides, stated_as_of
 from chatbot.throttle import PasswordThrottle, Verdict
 from chatbot.uploads import delete_guide, save_upload
 from chatbot.views import Point, card_markdown, gaps_markdown, pay_points, stale_markdown, timeline_points
@@ -84,12 +85,17 @@ def _bar(ms: float, scale: float = 5.0) -> str:
     return "▇" * max(1, min(30, round(ms / scale)))
 
 
-def sources_markdown(answer: Answer) -> str:
-    """The collapsible panel under an answer: cited guide, section and quoted snippet, then timings."""
+def sources_markdown(answer: Answer, reviewed: Callable[[str], str] = lambda source: "") -> str:
+    """The collapsible panel under an answer: cited guide, section, quoted snippet and, for figures, when they are
+    from (the period or source their sentence names, else the guide's last review); then timings."""
     lines = []
     for s in answer.sources:
         page = f", page {s.page}" if s.page else ""
-        lines.append(f"**[{s.n}] {s.guide}** › {s.section} (`{s.source}`{page})\n\n> {s.snippet}\n")
+        dated = ""
+        if re.search(r"\d", s.snippet):
+            when = stated_as_of(s.snippet) or (f"guide reviewed {r}" if (r := reviewed(s.source)) else "undated")
+            dated = f" · figures as of: {when}"
+        lines.append(f"**[{s.n}] {s.guide}** › {s.section} (`{s.source}`{page}{dated})\n\n> {s.snippet}\n")
     retrieve, compose = answer.timings.get("retrieve_ms", 0.0), answer.timings.get("compose_ms", 0.0)
     timing = f"`retrieve {_bar(retrieve)} {retrieve:.0f} ms` `compose {_bar(compose)} {compose:.0f} ms`"
     if "generate_ms" in answer.timings:
@@ -107,8 +113,10 @@ class ChatHandler:
     """Streams answers into the chat history; one instance serves every session."""
 
     def __init__(self, chain: Runnable[dict[str, Any], AnswerChunk], feedback: FeedbackStore, max_chars: int,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic,
+                 reviewed: Callable[[str], str] = lambda source: "") -> None:
         self.chain = chain
+        self.reviewed = reviewed  # a guide's last_reviewed, by its source
         self.feedback = feedback
         self.max_chars = max_chars
         self.clock = clock
@@ -161,7 +169,7 @@ class ChatHandler:
         if answer.sources:
             sources = f"Sources ({len(answer.sources)}) · {answer.timings.get('total_ms', 0):.0f} ms"
         yield self._shown(history[:-1], state, question, answer.text,
-                          (sources, sources_markdown(answer)) if sources else None), state, ""
+                          (sources, sources_markdown(answer, self.reviewed)) if sources else None), state, ""
 
     @staticmethod
     def _shown(before: list[Message], state: State, question: str, reply: str,
@@ -337,7 +345,12 @@ def build_demo(chain: Runnable[dict[str, Any], AnswerChunk], index: Index, setti
     import gradio as gr
     import pandas as pd
 
-    chat = ChatHandler(chain, FeedbackStore(settings.index_dir / "feedback.sqlite3"), settings.max_question_chars)
+    def reviewed(source: str) -> str:
+        guide = index.snapshot().guides.get(source)
+        return guide.last_reviewed if guide else ""
+
+    chat = ChatHandler(chain, FeedbackStore(settings.index_dir / "feedback.sqlite3"), settings.max_question_chars,
+                       reviewed=reviewed)
     admin = AdminHandler(settings, index)
     careers = CareersHandler(index)
 

@@ -249,3 +249,17 @@ def test_the_career_card_handler(setup: tuple[Path, Any, Any]) -> None:
     assert careers.compare(["Data Scientist"]) == "Pick two to four roles to compare."
     with pytest.raises(CareerBotError, match="there are guides for: Data Scientist, Machine Learning Engineer"):
         careers.card("Dentist")
+
+
+def test_figures_in_the_sources_say_when_they_are_from() -> None:
+    from chatbot.answer import Answer, Source
+    from chatbot.ui import sources_markdown
+
+    answer = Answer(question="pay?", sources=[
+        Source(1, "ML Guide", "ml.md", "Outlook", "The BLS reports an average salary of $112,430.", 0.5, "a"),
+        Source(2, "ML Guide", "ml.md", "Pay", "Hourly, about $54.05 per hour.", 0.5, "b"),
+        Source(3, "ML Guide", "ml.md", "Duties", "They build models.", 0.5, "c")])
+    panel = sources_markdown(answer, reviewed=lambda source: "2026-11-23")
+    assert "`ml.md` · figures as of: BLS reports)" in panel
+    assert "`ml.md` · figures as of: guide reviewed 2026-11-23)" in panel
+    assert "Duties (`ml.md`)" in panel  # no figure: nothing to date
