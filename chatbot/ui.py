@@ -227,6 +227,14 @@ class CareersHandler:
         except CareerBotError:
             return []
 
+    def role_of(self, turns: list[dict[str, str]]) -> str:
+        """The role the chat is about: the newest turn that names one ('' when none does)."""
+        try:
+            roles = self.index.snapshot().roles
+        except CareerBotError:
+            return ""
+        return next((r for t in reversed(turns) if (r := roles.mentioned(str(t.get("content", ""))))), "")
+
     def compare(self, roles: list[str]) -> str:
         """Two to four roles' facts side by side, each cell cited, with the sources under the table."""
         if not 2 <= len(roles or []) <= 4:
@@ -418,7 +426,7 @@ def build_demo(chain: Runnable[dict[str, Any], AnswerChunk], index: Index, setti
             chatbot.like(like, [state], [note], api_visibility="private")
             send_reason.click(chat.reason, [reason, state], [note], api_visibility="private")
 
-        with gr.Tab("Careers"):
+        with gr.Tab("Careers") as careers_tab:
             gr.Markdown("A role at a glance: only what its own guide states, each figure with the sentence it is "
                         "copied from and when it is from; *not in the guide* where it states nothing.")
             with gr.Row():
@@ -439,6 +447,14 @@ def build_demo(chain: Runnable[dict[str, Any], AnswerChunk], index: Index, setti
                 return text, _frame(pd, pay), _frame(pd, path)
 
             card_btn.click(show_card, [card_role], [card_text, pay_chart, path_chart], api_visibility="private")
+
+            def chat_role(st: State, current: str) -> Any:  # opening the tab shows the role the chat is about
+                role = careers.role_of(st.get("turns", []))
+                return (gr.update(value=role), *show_card(role)) if role and role != current else (
+                    gr.update(), gr.update(), gr.update(), gr.update())
+
+            careers_tab.select(chat_role, [state, card_role], [card_role, card_text, pay_chart, path_chart],
+                               api_visibility="private")
             with gr.Row():
                 compare_roles = gr.Dropdown(label="Compare roles (two to four)", choices=[], multiselect=True,
                                             max_choices=4, elem_id="compare-roles", scale=4)

@@ -247,6 +247,9 @@ def test_the_career_card_handler(setup: tuple[Path, Any, Any]) -> None:
     assert side_by_side.startswith("| fact | Data Scientist | Machine Learning Engineer |")
     assert "$103,500" in side_by_side and "$112,430" in side_by_side and "\n1. *" in side_by_side
     assert careers.compare(["Data Scientist"]) == "Pick two to four roles to compare."
+    turns = [{"role": "user", "content": "What does a data scientist earn?"}, {"role": "assistant", "content": "…"},
+             {"role": "user", "content": "And how long does it take?"}]
+    assert careers.role_of(turns) == "Data Scientist" and careers.role_of([]) == ""
     with pytest.raises(CareerBotError, match="there are guides for: Data Scientist, Machine Learning Engineer"):
         careers.card("Dentist")
 
