@@ -49,17 +49,27 @@ def dense_texts(index: Index, query: str) -> list[str]:
     return [snapshot.rows[snapshot.position[i]].text for i, _ in found]
 
 
+def sees_chunk(index: Index, words: str) -> bool:
+    """Whether the dense index returns the live chunk holding `words` when asked with that chunk's own vector.
+
+    Asked with another text, HNSW (approximate) missed the pilot chunk among the near-identical fillers in about
+    one run in ten; its own vector finds it whenever the vector is in the index at all.
+    """
+    snapshot = index.snapshot()
+    row = next(r for r in snapshot.rows if words in r.text)
+    found = index._dense(snapshot, index.embedder.embed([row.embed_text])[0], 5)
+    return row.id in [i for i, _ in found]
+
+
 @pytest.mark.slow
 def test_reader_sees_an_ingest_from_another_process(big_index: tuple[Path, Path]) -> None:
     knowledge, index_dir = big_index
     index = Index(Store(index_dir), DenseHashEmbedder())
-    before = dense_texts(index, "Test Pilot salary earns a year")
-    assert any("$99,999" in t for t in before), before
+    assert sees_chunk(index, "$99,999")
     (knowledge / "pilot.md").write_text(PILOT.format("A Test Pilot earns $123,456 a year."))
     ingest_elsewhere(knowledge, index_dir)
-    texts = dense_texts(index, "Test Pilot salary earns a year")
-    assert any("$123,456" in t for t in texts), texts
-    assert not any("$99,999" in t for t in texts)
+    assert sees_chunk(index, "$123,456")
+    assert not any("$99,999" in t for t in dense_texts(index, "Test Pilot salary earns a year"))
     answer = index.search("What is the salary of a Test Pilot?", 4).hits[0].row.text
     assert "$123,456" in answer
 
@@ -71,8 +81,8 @@ def test_without_reopening_chroma_the_new_vectors_stay_unseen(
     """Why Store.reopen exists: guards the test above against passing for the wrong reason."""
     knowledge, index_dir = big_index
     index = Index(Store(index_dir), DenseHashEmbedder())
-    dense_texts(index, "Test Pilot salary earns a year")
+    assert sees_chunk(index, "$99,999")
     monkeypatch.setattr(Store, "reopen", lambda self: None)
     (knowledge / "pilot.md").write_text(PILOT.format("A Test Pilot earns $123,456 a year."))
     ingest_elsewhere(knowledge, index_dir)
-    assert not any("$123,456" in t for t in dense_texts(index, "Test Pilot salary earns a year"))
+    assert not sees_chunk(index, "$123,456")  # the record lists it, but this client's vectors are the old ones
