@@ -10,7 +10,7 @@ from typing import Any
 
 from chatbot.chunking import sentence_lines
 from chatbot.errors import CareerBotError
-from chatbot.question import TOPIC_QUESTIONS, TOPIC_RULES, TOPIC_TERMS, Topic
+from chatbot.question import TOPIC_QUESTIONS, TOPIC_RULES, TOPIC_TERMS, Topic, WordRule
 from chatbot.retrieval import Hit, Index
 from chatbot.retrieval import Snapshot as IndexSnapshot
 from chatbot.store import ChunkRow, GuideRow, State
@@ -157,14 +157,7 @@ SHAPES: tuple[Shape, ...] = (
 )
 
 
-@dataclass(frozen=True)
-class Step:
-    """A timeline step's words kept as data, with examples of clauses that must and must not name it."""
-
-    name: str
-    pattern: re.Pattern[str]
-    matches: tuple[str, ...]
-    ignores: tuple[str, ...]
+Step = WordRule  # a timeline step's words, with examples of clauses that must and must not name it
 
 
 # First match wins: a master's degree is a master's, not a degree; internships after a degree are entry-level.

@@ -28,6 +28,19 @@ def build_index(knowledge: Path, index_dir: Path, embedder: Any, *guides: str) -
     return Index(store, embedder)
 
 
+def guides_index(tmp: Path, guides: dict[str, str]) -> Index:
+    """Guides of our own text (file name -> content) ingested with the hash embedder: a small index for one test."""
+    from chatbot.embeddings import HashEmbedder
+
+    knowledge = tmp / "knowledge"
+    knowledge.mkdir(exist_ok=True)
+    for name, text in guides.items():
+        (knowledge / name).write_text(text, encoding="utf-8")
+    store = Store(tmp / "index")
+    ingest(knowledge, store, HashEmbedder(), max_bytes=MAX_BYTES)
+    return Index(store, HashEmbedder())
+
+
 def close(index: Index) -> None:
     """Release the Chroma system and the SQLite connection of an index opened in this process."""
     index.store.reopen()

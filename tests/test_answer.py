@@ -277,21 +277,14 @@ def test_steps_get_the_list_of_steps_not_the_opening_filler(seed_chain: Any) -> 
 
 
 def test_a_figure_question_without_a_figure_in_the_guides_is_refused(tmp_path: Any) -> None:
-    from index_helpers import MAX_BYTES
+    from index_helpers import guides_index
 
-    from chatbot.indexing import ingest
     from chatbot.question import Reason
-    from chatbot.store import Store
 
-    knowledge = tmp_path / "knowledge"
-    knowledge.mkdir()
-    (knowledge / "lifeguard.md").write_text(
+    index = guides_index(tmp_path, {"lifeguard.md": (
         "---\ntitle: Lifeguard\n---\n## What does a lifeguard earn?\n\nPay depends on the employer and the season.\n\n"
-        "## What does a lifeguard do?\n\nLifeguards watch swimmers and help people in trouble in the water.\n"
-    )
-    store = Store(tmp_path / "index")
-    ingest(knowledge, store, EMBED, max_bytes=MAX_BYTES)
-    chain = build_chain(Index(store, EMBED), min_evidence=0.0)
+        "## What does a lifeguard do?\n\nLifeguards watch swimmers and help people in trouble in the water.\n")})
+    chain = build_chain(index, min_evidence=0.0)
     answer = ask(chain, "How much does a lifeguard earn?")
     assert answer.refused and answer.reason is Reason.NOT_COVERED and "no figure for pay" in answer.matched
     assert answer.sources == [] and "employer" not in answer.text

@@ -7,12 +7,11 @@ from typing import Any
 
 import pytest
 from conftest import copy_guides
-from index_helpers import MAX_BYTES, close
+from index_helpers import MAX_BYTES, close, guides_index
 
 from chatbot.answer import Source
 from chatbot.chain import ask, build_chain
 from chatbot.comparison import NOT_IN_GUIDE, Cell, cards_table, table
-from chatbot.embeddings import HashEmbedder
 from chatbot.indexing import ingest
 from chatbot.question import Topic
 from chatbot.render import to_safe_html
@@ -61,18 +60,12 @@ def test_which_pays_more_is_answered_side_by_side(roles_index: Index) -> None:
 
 
 def test_a_role_whose_guide_lacks_the_figure_says_so_in_its_cell(tmp_path: Path) -> None:
-    knowledge = tmp_path / "knowledge"
-    knowledge.mkdir()
-    (knowledge / "baker.md").write_text("---\ntitle: Baker\n---\n## What does a baker earn?\n\n"
-                                        "Bakers earn about $31,000 a year.\n\n"
-                                        "## What does a baker do?\n\nBakers bake.\n")
-    (knowledge / "lifeguard.md").write_text("---\ntitle: Lifeguard\n---\n## What does a lifeguard earn?\n\n"
-                                            "Pay depends on the pool.\n\n## What does a lifeguard do?\n\n"
-                                            "Lifeguards watch swimmers.\n")
-    embedder = HashEmbedder()
-    store = Store(tmp_path / "index")
-    ingest(knowledge, store, embedder, max_bytes=MAX_BYTES)
-    answer = ask(build_chain(Index(store, embedder), min_evidence=0.0), "baker or lifeguard: which pays more?")
+    index = guides_index(tmp_path, {
+        "baker.md": "---\ntitle: Baker\n---\n## What does a baker earn?\n\nBakers earn about $31,000 a year.\n\n"
+                    "## What does a baker do?\n\nBakers bake.\n",
+        "lifeguard.md": "---\ntitle: Lifeguard\n---\n## What does a lifeguard earn?\n\nPay depends on the pool.\n\n"
+                        "## What does a lifeguard do?\n\nLifeguards watch swimmers.\n"})
+    answer = ask(build_chain(index, min_evidence=0.0), "baker or lifeguard: which pays more?")
     rows = {line.split(" | ")[0].strip("| "): line for line in answer.text.splitlines() if line.startswith("| ")}
     assert rows["Baker"] == "| Baker | Bakers earn about $31,000 a year. [1] |"
     assert rows["Lifeguard"] == f"| Lifeguard | {NOT_IN_GUIDE} |"  # "depends on the pool" is no figure
@@ -80,15 +73,12 @@ def test_a_role_whose_guide_lacks_the_figure_says_so_in_its_cell(tmp_path: Path)
 
 
 def test_two_guides_for_one_role_that_disagree_are_both_shown(tmp_path: Path) -> None:
-    knowledge = tmp_path / "knowledge"
-    knowledge.mkdir()
-    for name, title, pay in (("baker.md", "Baker", "$31,000"), ("baker-guide.md", "Baker Career Guide", "$28,500")):
-        (knowledge / name).write_text(f"---\ntitle: {title}\n---\n## What does a baker earn?\n\n"
-                                      f"Bakers earn about {pay} a year.\n\n## What does a baker do?\n\nBakers bake.\n")
-    embedder = HashEmbedder()
-    store = Store(tmp_path / "index")
-    ingest(knowledge, store, embedder, max_bytes=MAX_BYTES)
-    answer = ask(build_chain(Index(store, embedder), min_evidence=0.0), "How much does a baker earn?")
+    index = guides_index(tmp_path, {
+        name: f"---\ntitle: {title}\n---\n## What does a baker earn?\n\nBakers earn about {pay} a year.\n\n"
+              "## What does a baker do?\n\nBakers bake.\n"
+        for name, title, pay in (("baker.md", "Baker", "$31,000"),
+                                 ("baker-guide.md", "Baker Career Guide", "$28,500"))})
+    answer = ask(build_chain(index, min_evidence=0.0), "How much does a baker earn?")
     assert answer.text.startswith("The guides for Baker give different figures:")
     rows = {line.split(" | ")[0].strip("| "): line for line in answer.text.splitlines() if line.startswith("| ")}
     assert "$31,000" in rows["Baker"] and "$28,500" in rows["Baker Career Guide"]

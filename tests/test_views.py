@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from index_helpers import MAX_BYTES
+from index_helpers import guides_index
 
-from chatbot.embeddings import HashEmbedder
-from chatbot.indexing import ingest
 from chatbot.retrieval import Index
 from chatbot.snapshot import StaleGuide, Staleness, snapshot
-from chatbot.store import Store
 from chatbot.views import NOT_IN_GUIDE, card_markdown, gaps_markdown, pay_points, stale_markdown, timeline_points
 
 pytest_plugins = ["fixtures_index"]
@@ -29,14 +26,10 @@ def test_the_card_of_the_bundled_guide(seed: Index) -> None:
 
 
 def test_a_role_whose_guide_states_no_figures_says_so(tmp_path: Path) -> None:
-    knowledge = tmp_path / "knowledge"
-    knowledge.mkdir()
-    (knowledge / "lifeguard.md").write_text("---\ntitle: Lifeguard\n---\n## What does a lifeguard do?\n\n"
-                                            "Lifeguards watch swimmers and help people in trouble.\n\n"
-                                            "## What does a lifeguard earn?\n\nPay depends on the pool.\n")
-    store = Store(tmp_path / "index")
-    ingest(knowledge, store, HashEmbedder(), max_bytes=MAX_BYTES)
-    card = snapshot(Index(store, HashEmbedder()), "Lifeguard")
+    index = guides_index(tmp_path, {"lifeguard.md": "---\ntitle: Lifeguard\n---\n## What does a lifeguard do?\n\n"
+                                                    "Lifeguards watch swimmers and help people in trouble.\n\n"
+                                                    "## What does a lifeguard earn?\n\nPay depends on the pool.\n"})
+    card = snapshot(index, "Lifeguard")
     text = card_markdown(card)
     assert "state no pay, time or outlook figures" in text and "$" not in text
     assert pay_points(card) == [] and timeline_points(card) == []
