@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import logging
 import threading
 import time
 from dataclasses import dataclass, field
@@ -23,6 +24,9 @@ from chatbot.store import ChunkRow, GuideRow, Store
 from chatbot.text import STOPWORDS, content_stems, normalize, stem, words
 
 RRF_K = 60
+FRESHNESS_PROBES = 3  # new chunks checked after a version switch
+FRESHNESS_TRIES = 5
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -113,6 +117,31 @@ class Index:
         vector: np.ndarray = self._embed_query(text)
         return vector
 
+    def _until_fresh(self, collection: str, new_ids: list[str]) -> None:
+        """Reopen until the dense index finds the chunks this version added, each by its own vector.
+
+        Right after another process's ingest, a freshly opened Chroma client sometimes searches vectors that lack
+        the newest ones although `get` returns them (seen about once in eight cross-process switches); opening
+        it again shows them.
+        """
+        if not new_ids:
+            return
+        for attempt in range(FRESHNESS_TRIES):
+            try:
+                chunks = self.store.client().get_collection(collection)
+                found = chunks.get(ids=new_ids, include=["embeddings"])
+                hits = chunks.query(query_embeddings=[[float(x) for x in v] for v in found["embeddings"]],
+                                    n_results=3, include=[]) if found["ids"] else {"ids": []}
+                if len(found["ids"]) == len(new_ids) and all(
+                        i in near for i, near in zip(found["ids"], hits["ids"], strict=True)):
+                    return
+            except Exception as exc:  # chromadb raises its own errors for ids this client does not know yet
+                log.debug("freshness probe failed: %s", exc)
+            log.warning("dense index not yet showing new chunks (attempt %d); reopening", attempt + 1)
+            time.sleep(0.2 * (attempt + 1))
+            self.store.reopen(force=True)
+        log.warning("dense index still lacks chunks of version switch; answering with what it shows")
+
     def sentences(self, hits: list[Hit]) -> dict[str, list[tuple[str, np.ndarray]]]:
         """Each hit's sentences with their vectors, by chunk hash."""
         with self.store.reachable():
@@ -147,6 +176,9 @@ class Index:
             raise IndexMissingError("the index is empty: add guides to the knowledge folder and run python ingest.py")
         if state.version != self.store.written_version:
             self.store.reopen()
+            previous = self._snapshot
+            self._until_fresh(state.collection, [i for i in state.chunks if previous is None
+                                                 or i not in previous.position][:FRESHNESS_PROBES])
         rows = list(state.chunks.values())
         import bm25s
 

@@ -343,14 +343,14 @@ class Store:
                     self._client = chromadb.PersistentClient(path=str(path), settings=_chroma_settings())
             return self._client
 
-    def reopen(self) -> None:
+    def reopen(self, force: bool = False) -> None:
         """Drop the Chroma client so the next use sees what other processes wrote.
 
         Chroma caches one system per folder per process and does not reload vectors another
         process added after it opened, so a reader that sees a new version must start afresh.
         """
         with self._client_lock:
-            if self._client is None or self.chroma_url:
+            if (self._client is None and not force) or self.chroma_url:
                 return
             from chromadb.api.shared_system_client import SharedSystemClient
 

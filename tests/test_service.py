@@ -82,7 +82,7 @@ def test_without_reopening_chroma_the_new_vectors_stay_unseen(
     knowledge, index_dir = big_index
     index = Index(Store(index_dir), DenseHashEmbedder())
     assert sees_chunk(index, "$99,999")
-    monkeypatch.setattr(Store, "reopen", lambda self: None)
+    monkeypatch.setattr(Store, "reopen", lambda self, force=False: None)
     (knowledge / "pilot.md").write_text(PILOT.format("A Test Pilot earns $123,456 a year."))
     ingest_elsewhere(knowledge, index_dir)
     assert not sees_chunk(index, "$123,456")  # the record lists it, but this client's vectors are the old ones
