@@ -126,7 +126,7 @@ def _compose(index: Index, pending: Pending, min_evidence: float, llm: Any, top_
         _compare(index, search.snapshot, understood, answer, top_k)
     elif search is not None and not answer.refused:
         snapshot = search.snapshot
-        hits = _with_continuations(_about_named_roles(search)[:3], snapshot)
+        hits = snapshot.with_continuations(_about_named_roles(search)[:3])
         sentences = index.sentences(hits)
         evidence = max((float(v @ search.vector) for h in hits for _, v in sentences[h.row.hash]), default=0.0)
         answer.timings["evidence"] = round(evidence, 4)
@@ -333,19 +333,6 @@ def _about_named_roles(search: Search) -> list[Hit]:
     if not named:
         return search.hits
     return [h for h in search.hits if (g := snapshot.guides.get(h.row.source)) is not None and g.role in named]
-
-
-def _with_continuations(hits: list[Hit], snapshot: Snapshot) -> list[Hit]:
-    """Each hit followed by the rest of its section, so a list split across chunks is read whole."""
-    out: list[Hit] = []
-    ids = {h.row.id for h in hits}
-    for hit in hits:
-        out.append(hit)
-        following = snapshot.continuation(hit.row)
-        if following is not None and following.id not in ids:
-            ids.add(following.id)
-            out.append(Hit(following, hit.score, hit.dense, hit.lexical))
-    return out
 
 
 def _topics(index: Index, search: Search | None) -> list[str]:

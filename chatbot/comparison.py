@@ -35,7 +35,7 @@ def compare(index: Index, snapshot: Snapshot, roles: tuple[str, ...], topic: Top
         question = TOPIC_QUESTIONS[asked].format(role=role)
         search = index.search(question, top_k, terms=TOPIC_TERMS[asked])
         own = [h for h in search.hits if (g := snapshot.guides.get(h.row.source)) is not None and g.role == role][:2]
-        hits = _with_next(own, snapshot)
+        hits = snapshot.with_continuations(own)
         text, sources = compose(search.query, hits, search.vector, index.sentences(hits), snapshot.roles, asked) \
             if hits else ("", [])
         if asked in FIGURE_TOPICS:
@@ -55,7 +55,7 @@ def compare_guides(index: Index, snapshot: Snapshot, role: str, topic: Topic, to
             by_guide.setdefault(hit.row.source, []).append(hit)
     cells = []
     for source, found in by_guide.items():
-        hits = _with_next(found[:2], snapshot)
+        hits = snapshot.with_continuations(found[:2])
         text, sources = compose(search.query, hits, search.vector, index.sentences(hits), snapshot.roles, topic)
         text = "\n\n".join(b for b in text.split("\n\n") if states_figure(b, topic))
         if text:
@@ -70,16 +70,6 @@ def disagree(cells: list[Cell]) -> bool:
 
 
 _NUMBER = re.compile(r"\d[\d,.]*")
-
-
-def _with_next(hits: list[Hit], snapshot: Snapshot) -> list[Hit]:
-    out: list[Hit] = []
-    for hit in hits:
-        out.append(hit)
-        following = snapshot.continuation(hit.row)
-        if following is not None and all(h.row.id != following.id for h in hits):
-            out.append(Hit(following, hit.score, hit.dense, hit.lexical))
-    return out
 
 
 def table(cells: list[Cell], topic: Topic | None, first: str = "role") -> tuple[str, list[Source]]:

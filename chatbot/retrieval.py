@@ -56,6 +56,18 @@ class Snapshot:
         )
         return following if same else None
 
+    def with_continuations(self, hits: list[Hit]) -> list[Hit]:
+        """Each hit followed by the rest of its section, so a list split across chunks is read whole."""
+        out: list[Hit] = []
+        ids = {h.row.id for h in hits}
+        for hit in hits:
+            out.append(hit)
+            following = self.continuation(hit.row)
+            if following is not None and following.id not in ids:
+                ids.add(following.id)
+                out.append(Hit(following, hit.score, hit.dense, hit.lexical))
+        return out
+
     @cached_property
     def spellings(self) -> dict[tuple[str, int], list[str]]:
         """The vocabulary by first letter and length: a typo is compared with a small bucket, not every word."""
