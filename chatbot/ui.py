@@ -1,6 +1,7 @@
 """The Gradio chat page and guide admin. Handlers are plain Python, testable without a server."""
 
 
+import contextlib
 import hmac
 import html
 import re
@@ -333,6 +334,9 @@ class AdminHandler:
         self.check(password)
         report: Report = ingest(self.settings.knowledge_dir, self.index.store, self.index.embedder,
                                 max_bytes=self.settings.max_guide_bytes, dry_run=dry_run, progress=progress)
+        if not dry_run:
+            with contextlib.suppress(CareerBotError):  # an empty index stays empty: nothing to load
+                self.index.snapshot()  # the new version's tables are built here, not in the next user's question
         title = "Preview (nothing written)" if dry_run else "Re-ingest finished"
         body = html.escape(report.summary()).replace("\n", "  \n")
         return f"**{title}**  \n{body}"
