@@ -1,37 +1,49 @@
-"""Full answer latency (build_chain on retrieval.Index: condense, retrieve, compose) by index size.
+"""Our whole answer next to the peer's retrieval, by index size: issue 16's goal 1, side by side in one process.
 
 python bench/answer.py [--sizes seed,1k,10k,100k] (":approx" for template vectors) [--runs 5] [--questions 20]
+    [--encoders torch,onnx-int8] [--no-peer]
 
-Questions: eval/dev.jsonl, plus generated questions about generated roles for the generated corpora. The
-query-embedding cache is cleared before every question (users rarely repeat a question word for word).
-Each size is measured in its own process (as the app serves one index: no regex or model caches shared between
-sizes); p50/p95 are taken per run, then the median over runs is reported. Indexes come from bench/.cache/ (built
-on first use, see bench/indexes.py). Then a probe: query-embedding latency with torch's default threads vs one.
+Ours: the whole answer, `chatbot.chain.ask` on `build_chain(Index)` (understanding, retrieval, gate, composition),
+once per query encoder (torch is the before, onnx-int8 the after; an encoder the code does not have is skipped).
+Peer: the LangChain tutorial's `similarity_search(question, k=4)` (bench/peer.py `peer_store`, torch MiniLM) on
+the same guides. Questions: eval/dev.jsonl, plus generated questions about generated roles for the generated
+corpora; each question once per run, every side in turn, the first side rotating per question. Our query cache is
+cleared before every question (users rarely repeat a question word for word; the peer has none). One torch thread
+for every side, as the app answers. Each size is measured in its own process (as the app serves one index: no
+regex or model caches shared between sizes); p50/p95 are taken per run, then the median over runs is reported.
+Indexes come from bench/.cache/ (built on first use, see bench/indexes.py and bench/peer.py). Then a probe:
+query-embedding latency with torch's default threads vs one.
 """
 
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from common import DEV, du, emit, log, median, p95  # first: puts the repository root on sys.path
+from common import CACHE, DEV, du, emit, log, median, p95, spread  # first: puts the repository root on sys.path
 
 # isort: split
 from corpus import load_roles, questions
 from indexes import corpus_dir, index_dir
+from peer import peer_store
 
 from chatbot.chain import ask, build_chain
-from chatbot.embeddings import make_embedder
-from chatbot.evaluation import Case, load_cases, score_case, summarize
+from chatbot.embeddings import LangChainEmbeddings, make_embedder
+from chatbot.evaluation import Case, contains, load_cases, score_case, summarize
 from chatbot.retrieval import Index
 from chatbot.store import Store
+
+ENCODERS = ["torch", "onnx-int8"]
+PEER = "peer"
 
 # (file, function) -> label, for the one profiled pass per size; cumulative times, so rows overlap.
 HOTSPOTS = {
@@ -73,39 +85,84 @@ def rss_mb() -> float:
     return 0.0
 
 
-def open_size(spec: str, real: Any, n_questions: int) -> dict[str, Any]:
+def encoders_in_code() -> list[str]:
+    """The query encoders this checkout's Index can use (torch alone before the encoder setting existed)."""
+    return ENCODERS if "query_encoder" in inspect.signature(Index.__init__).parameters else ["torch"]
+
+
+def default_encoder() -> str:
+    """The encoder the app answers with by default."""
+    from chatbot.config import Settings
+
+    return str(getattr(Settings(), "query_encoder", "torch"))
+
+
+def open_ours(folder: Path, timer: QueryTimer, encoder: str) -> tuple[Index, float, float]:
+    """Our index with one query encoder, warmed up: the index, seconds to open, RSS it added."""
+    store = Store(folder)
+    index = Index(store, timer) if encoder == "torch" and len(encoders_in_code()) == 1 else Index(
+        store, timer, query_encoder=encoder)
+    before, started = rss_mb(), time.perf_counter()
+    index.warm_up()
+    index.embed_query("warm up the query encoder")
+    index._embed_query.cache_clear()
+    return index, time.perf_counter() - started, rss_mb() - before
+
+
+def open_size(spec: str, real: Any, n_questions: int, encoders: list[str], with_peer: bool,
+              tmp: Path) -> dict[str, Any]:
     size, _, mode = spec.partition(":")
     folder, info = index_dir(size, approx=mode == "approx")
     cases = load_cases(DEV)
     if size != "seed":
         generated = questions(load_roles(corpus_dir(size)), n_questions)
         cases += [Case(q["id"], q["question"], [], q["expect_context"], [], [], False) for q in generated]
-    timer = QueryTimer(real)
-    index = Index(Store(folder), timer)
-    before, started = rss_mb(), time.perf_counter()
-    index.warm_up()
-    load_s = time.perf_counter() - started
-    chroma = du(folder / "chroma")
-    log(f"{spec}: {info['chunks']} chunks, opened in {load_s:.1f}s, {len(cases)} questions")
+    sides: dict[str, dict[str, Any]] = {}
+    for encoder in encoders:
+        timer = QueryTimer(real)
+        index, load_s, added_mb = open_ours(folder, timer, encoder)
+        sides[encoder] = {"index": index, "timer": timer, "chain": build_chain(index, top_k=4),
+                          "load_s": round(load_s, 2), "rss_mb_opened": round(added_mb, 1)}
+        log(f"{spec} ours/{encoder}: {info['chunks']} chunks, opened in {load_s:.1f}s")
+    peer_info: dict[str, Any] = {}
+    if with_peer:
+        persist = tmp / "peer-seed" if size == "seed" else CACHE / f"peer-{size}"
+        started = time.perf_counter()
+        store, peer_info = peer_store(corpus_dir(size), persist, LangChainEmbeddings(real))
+        store.similarity_search("warm up", k=4)
+        peer_info["open_s"] = round(time.perf_counter() - started - peer_info.get("build_s", 0.0), 2)
+        sides[PEER] = {"store": store}
+        log(f"{spec} peer: {peer_info['chunks']} chunks")
+    log(f"{spec}: {len(cases)} questions")
     return {
         "spec": spec, "label": f"{size} (approx vectors)" if mode == "approx" else size, "info": info,
-        "index": index, "timer": timer, "chain": build_chain(index, top_k=4), "cases": cases,
-        "load_s": round(load_s, 2), "rss_mb_opened": round(rss_mb() - before, 1), "disk_bytes": du(folder),
-        "chroma_bytes": chroma,
+        "sides": sides, "peer_info": peer_info, "cases": cases, "disk_bytes": du(folder),
+        "chroma_bytes": du(folder / "chroma"),
     }
 
 
-def ask_one(entry: dict[str, Any], case: Case) -> dict[str, Any]:
-    entry["index"]._embed_query.cache_clear()  # measure the query embedding every time
+def ask_one(side: dict[str, Any], case: Case) -> dict[str, Any]:
+    side["index"]._embed_query.cache_clear()  # measure the query embedding every time
+    side["timer"].last_ms = 0.0
     started, cpu = time.perf_counter(), time.process_time()
-    answer = ask(entry["chain"], case.question, case.history)
+    answer = ask(side["chain"], case.question, case.history)
     total = (time.perf_counter() - started) * 1000
     cpu_ms = (time.process_time() - cpu) * 1000
     t = answer.timings
     sample = {k: t.get(k, 0.0) for k in STEPS}
-    sample.update(total_ms=total, cpu_ms=cpu_ms, model_ms=entry["timer"].last_ms, case=case, answer=answer)
+    # model_ms: the torch model call, when the torch embedder encoded the query (ONNX queries bypass it)
+    sample.update(total_ms=total, cpu_ms=cpu_ms, model_ms=side["timer"].last_ms, case=case, answer=answer)
     sample["other_ms"] = total - t.get("retrieve_ms", 0.0) - t.get("compose_ms", 0.0)
     return sample
+
+
+def peer_one(side: dict[str, Any], case: Case) -> dict[str, Any]:
+    started, cpu = time.perf_counter(), time.process_time()
+    docs = side["store"].similarity_search(case.question, k=4)
+    total = (time.perf_counter() - started) * 1000
+    texts = [d.page_content for d in docs]
+    return {"total_ms": total, "cpu_ms": (time.process_time() - cpu) * 1000, "case": case,
+            "hit4": any(contains(t, p) for t in texts for p in case.expect_context)}
 
 
 def profile(entry: dict[str, Any]) -> dict[str, float]:
@@ -132,7 +189,7 @@ def thread_probe(real: Any, texts: list[str]) -> dict[str, Any]:
     on the machine as it is and with one busy-looping process per core (like a parallel test run next door)."""
     import torch
 
-    default = torch.get_num_threads()
+    default = os.cpu_count() or 1  # torch's default here; measure() may have set this process to one already
     out: dict[str, Any] = {}
     for load in ("as is", "cores busy"):
         burners = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(os.cpu_count() or 1)
@@ -154,43 +211,94 @@ def thread_probe(real: Any, texts: list[str]) -> dict[str, Any]:
     return out
 
 
-def report(entry: dict[str, Any], runs: list[list[dict[str, Any]]]) -> dict[str, Any]:
+def latency(runs: list[list[dict[str, Any]]]) -> dict[str, Any]:
+    """p50/p95 per run, then the median over runs."""
+    return {
+        "p50_ms": median(median(s["total_ms"] for s in run) for run in runs),
+        "p95_ms": median(p95(s["total_ms"] for s in run) for run in runs),
+        "p50_best_run_ms": min(median(s["total_ms"] for s in run) for run in runs),
+        "cpu_p50_ms": median(median(s["cpu_ms"] for s in run) for run in runs),
+    }
+
+
+def ours_report(side: dict[str, Any], runs: list[list[dict[str, Any]]]) -> dict[str, Any]:
     first = runs[0]
     scored = [score_case(s["case"], s["answer"], s["total_ms"] / 1000) for s in first]
     dev = summarize([c for c in scored if not c["id"].startswith("g")])
     gen = [c for c in scored if c["id"].startswith("g") and c["hit_at_k"] is not None]
-    chunks = entry["info"]["chunks"]
     return {
-        "label": entry["label"], "chunks": chunks, "guides": entry["info"]["guides"], "runs": len(runs),
-        "questions": len(first), "p50_ms": median(median(s["total_ms"] for s in run) for run in runs),
-        "p95_ms": median(p95(s["total_ms"] for s in run) for run in runs),
-        "p50_best_run_ms": min(median(s["total_ms"] for s in run) for run in runs),
-        "cpu_p50_ms": median(median(s["cpu_ms"] for s in run) for run in runs),
+        **latency(runs),
         "steps_p50_ms": {k: median(s[k] for run in runs for s in run) for k in STEPS},
         "refused_share": round(sum(s["answer"].refused for s in first) / len(first), 3),
         "dev_hit_at_1": dev["hit_at_1"], "dev_hit_at_k": dev["hit_at_k"],
         "gen_hit_at_k": round(sum(c["hit_at_k"] for c in gen) / len(gen), 3) if gen else None,
-        "open_s": entry["load_s"], "rss_mb_opened": entry["rss_mb_opened"],
+        "open_s": side["load_s"], "rss_mb_opened": side["rss_mb_opened"],
+    }
+
+
+def report(entry: dict[str, Any], samples: dict[str, list[list[dict[str, Any]]]], default: str) -> dict[str, Any]:
+    """The size's result: the default encoder's numbers at the top (as before issue 16), every side under `sides`."""
+    chunks = entry["info"]["chunks"]
+    sides: dict[str, Any] = {}
+    for name, runs in samples.items():
+        if name == PEER:
+            judged = [s for s in runs[0] if s["case"].expect_context]
+            sides[name] = {**latency(runs), **entry["peer_info"],
+                           "hit_at_4": round(sum(s["hit4"] for s in judged) / len(judged), 3) if judged else None}
+        else:
+            sides[name] = ours_report(entry["sides"][name], runs)
+    ratio: dict[str, Any] = {}
+    if PEER in samples:
+        peer_runs = samples[PEER]
+        for name, runs in samples.items():
+            if name != PEER and sides[PEER]["p50_ms"]:
+                per_run = [median(s["total_ms"] for s in ours) / median(s["total_ms"] for s in peer)
+                           for ours, peer in zip(runs, peer_runs, strict=True)]
+                ratio[name] = {"p50": round(sides[name]["p50_ms"] / sides[PEER]["p50_ms"], 3),
+                               "per_run": spread(per_run)}
+    ours = sides[default]
+    return {
+        "label": entry["label"], "chunks": chunks, "guides": entry["info"]["guides"],
+        "runs": len(samples[default]), "questions": len(entry["cases"]), "encoder": default,
+        **ours,
         "disk_mb": round(entry["disk_bytes"] / 1e6, 1),
         "disk_mb_per_1k_chunks": round(entry["disk_bytes"] / 1e6 / chunks * 1000, 2),
         "chroma_mb_per_1k_chunks": round(entry["chroma_bytes"] / 1e6 / chunks * 1000, 2),
         "build": {k: v for k, v in entry["info"].items() if k not in ("key", "errors")},
         "profile_ms_per_answer": entry.get("profile", {}),
+        "sides": sides,
+        "ratio_to_peer": ratio,
     }
 
 
-def measure(spec: str, runs: int, n_questions: int) -> dict[str, Any]:
-    """One index size, in this process: timed runs, then one profiled pass."""
-    real = make_embedder()
+def measure(spec: str, runs: int, n_questions: int, encoders: list[str], with_peer: bool) -> dict[str, Any]:
+    """One index size, in this process: timed runs with every side in turn, then one profiled pass."""
+    real = make_embedder(threads=1)  # one torch thread, as the app answers; the peer shares the model
     real.embed(["warm up"])
-    entry = open_size(spec, real, n_questions)
-    samples = []
-    for run in range(runs):
-        samples.append([ask_one(entry, case) for case in entry["cases"]])
-        log(f"{spec} run {run + 1}: p50 {median(s['total_ms'] for s in samples[-1]):.1f} ms")
-    entry["profile"] = profile(entry)
-    log(f"{spec} profiled: {entry['profile']}")
-    return report(entry, samples)
+    import torch
+
+    torch.set_num_threads(1)
+    usable = [e for e in encoders if e in encoders_in_code()]
+    if usable != encoders:
+        log(f"query encoders not in this code, skipped: {sorted(set(encoders) - set(usable))}")
+    default = default_encoder() if default_encoder() in usable else usable[-1]
+    with tempfile.TemporaryDirectory(prefix="bench-answer-") as tmp:
+        entry = open_size(spec, real, n_questions, usable, with_peer, Path(tmp))
+        names = list(entry["sides"])
+        samples: dict[str, list[list[dict[str, Any]]]] = {name: [] for name in names}
+        for run in range(runs):
+            for name in names:
+                samples[name].append([])
+            for i, case in enumerate(entry["cases"]):
+                shift = (run + i) % len(names)  # every side goes first, second, ... equally often
+                for name in names[shift:] + names[:shift]:
+                    side = entry["sides"][name]
+                    samples[name][-1].append(peer_one(side, case) if name == PEER else ask_one(side, case))
+            log(f"{spec} run {run + 1}: " + ", ".join(
+                f"{name} p50 {median(s['total_ms'] for s in samples[name][-1]):.1f} ms" for name in names))
+        entry["profile"] = profile({**entry["sides"][default], "cases": entry["cases"]})
+        log(f"{spec} profiled ({default}): {entry['profile']}")
+        return report(entry, samples, default)
 
 
 def main() -> None:
@@ -198,18 +306,22 @@ def main() -> None:
     parser.add_argument("--sizes", default="seed,1k,10k,100k")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--questions", type=int, default=20, help="generated questions per generated corpus")
+    parser.add_argument("--encoders", default=",".join(ENCODERS), help="our query encoders, side by side")
+    parser.add_argument("--no-peer", action="store_true", help="ours only")
     parser.add_argument("--no-probe", action="store_true", help="skip the torch threads probe")
     args = parser.parse_args()
     specs = args.sizes.split(",")
+    encoders = args.encoders.split(",")
     if len(specs) == 1:
-        sizes = [measure(specs[0], args.runs, args.questions)]
+        sizes = [measure(specs[0], args.runs, args.questions, encoders, not args.no_peer)]
     else:  # one process per size, as the app serves one index: no regex or model caches carried across sizes
         sizes = []
         for spec in specs:
             command = [sys.executable, __file__, "--sizes", spec, "--runs", str(args.runs),
-                       "--questions", str(args.questions), "--no-probe"]
+                       "--questions", str(args.questions), "--encoders", args.encoders, "--no-probe",
+                       *(["--no-peer"] if args.no_peer else [])]
             sizes += json.loads(subprocess.run(command, stdout=subprocess.PIPE, text=True, check=True).stdout)["sizes"]
-    result: dict[str, Any] = {"sizes": sizes}
+    result: dict[str, Any] = {"sizes": sizes, "encoders_in_code": encoders_in_code()}
     if not args.no_probe:
         real = make_embedder()
         texts = [c.question for c in load_cases(DEV)] + [str(q["question"]) for q in questions(

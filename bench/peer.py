@@ -1,6 +1,9 @@
 """LangChain's tutorial RAG next to ours, in the same process, on the same guides and eval/dev.jsonl questions.
 
-python bench/peer.py [--sets seed,1k] [--runs 5]
+python bench/peer.py [--sets seed,1k] [--runs 5]; python bench/peer.py --build 10k,100k builds the cached peer indexes
+
+Goal 1 of issue 16 (our whole answer against the peer's retrieval, at every size) is measured in bench/answer.py;
+this script compares retrieval with retrieval and keeps the hit@1 / hit@4 comparison.
 
 Peer: each guide file read whole (what TextLoader does; langchain_community is not installed), split by
 RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200, add_start_index=True), stored in
@@ -34,13 +37,16 @@ from chatbot.evaluation import contains, load_cases, score_case, summarize
 from chatbot.retrieval import Index
 from chatbot.store import Store
 
+BUILD_BATCH = 2000
+
 
 def peer_store(folder: Path, persist: Path, embeddings: LangChainEmbeddings) -> tuple[Chroma, dict[str, Any]]:
     """The tutorial's vector store over a folder of guides, built once into `persist`."""
     stamp = folder / ".stamp.json"
     key = stamp.read_text() if stamp.is_file() else "seed"
-    if (persist / "bench-key").is_file() and (persist / "bench-key").read_text() != key:
-        shutil.rmtree(persist)  # the corpus was regenerated
+    done = persist / "bench-key"
+    if persist.exists() and (not done.is_file() or done.read_text() != key):
+        shutil.rmtree(persist)  # the corpus was regenerated, or a build was interrupted
     store = Chroma(collection_name="tutorial", embedding_function=embeddings, persist_directory=str(persist))
     docs = [Document(page_content=p.read_text(encoding="utf-8"), metadata={"source": str(p)})
             for p in sorted(folder.glob("*.md"))]
@@ -48,12 +54,14 @@ def peer_store(folder: Path, persist: Path, embeddings: LangChainEmbeddings) -> 
         docs
     )
     info: dict[str, Any] = {"documents": len(docs), "chunks": len(splits)}
-    if store._collection.count() == 0:
+    if not done.is_file():
         started = time.perf_counter()
-        store.add_documents(splits)
+        for start in range(0, len(splits), BUILD_BATCH):  # the same index as one call, without 85k vectors as lists
+            store.add_documents(splits[start:start + BUILD_BATCH])
+            log(f"peer {persist.name}: {min(start + BUILD_BATCH, len(splits))}/{len(splits)} chunks")
         info["build_s"] = round(time.perf_counter() - started, 1)
         info["chunks_per_s"] = round(len(splits) / info["build_s"], 1)
-        (persist / "bench-key").write_text(key)
+        done.write_text(key)
     return store, info
 
 
@@ -123,9 +131,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sets", default="seed,1k", help="seed guide alone, and/or generated corpora plus it")
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--build", help="only build (or check) the cached peer indexes of these sizes, e.g. 10k,100k")
     args = parser.parse_args()
     real = make_embedder()
     real.embed(["warm up"])
+    if args.build:
+        emit({name: peer_store(corpus_dir(name), CACHE / f"peer-{name}", LangChainEmbeddings(real))[1]
+              for name in args.build.split(",")})
+        return
     with tempfile.TemporaryDirectory(prefix="bench-peer-") as tmp:
         emit({"sets": [compare(name, args.runs, real, Path(tmp)) for name in args.sets.split(",")]})
 
