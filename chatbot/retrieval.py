@@ -17,7 +17,7 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
 from chatbot.chunking import sentence_spans
-from chatbot.embeddings import Embedder, LangChainEmbeddings, embed_with_sentences
+from chatbot.embeddings import Embedder, embed_with_sentences
 from chatbot.errors import IndexMissingError
 from chatbot.roles import Roles
 from chatbot.store import ChunkRow, GuideRow, Store
@@ -26,6 +26,8 @@ from chatbot.text import STOPWORDS, content_stems, normalize, stem, words
 RRF_K = 60
 FRESHNESS_PROBES = 3  # new chunks checked after a version switch
 FRESHNESS_TRIES = 5
+RETRY_AFTER_S = 5.0  # a failed background build is tried again by the first request after this
+RETIRE_AFTER_S = 30.0  # the old Chroma client is stopped this long after the swap (requests on it take ms)
 log = logging.getLogger(__name__)
 
 
@@ -43,7 +45,8 @@ class Snapshot:
     common: frozenset[str]
     roles: Roles
     position: dict[str, int] = field(default_factory=dict)
-    vectorstore: Any = None  # the langchain-chroma wrapper, made on first use (building one costs ~10 ms)
+    chunks: Any = field(default=None, repr=False)  # the Chroma collection, from the client that sees this version
+    system: Any = field(default=None, repr=False)  # that client's system once a newer one replaced it: stopped later
 
     def continuation(self, row: ChunkRow) -> ChunkRow | None:
         """The next chunk of the same section, when a long section was split."""
@@ -117,7 +120,12 @@ class Index:
         self.store = store
         self.embedder = embedder
         self._snapshot: Snapshot | None = None
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # one build at a time, in the foreground or the builder
+        self._builder_lock = threading.Lock()  # guards _builder and _retry_at
+        self._builder: threading.Thread | None = None
+        self._retry_at = 0.0
+        self.retry_after_s = RETRY_AFTER_S
+        self.build_error: Exception | None = None  # the last background build's failure, until one succeeds
         self._embed_query = lru_cache(maxsize=256)(self._embed_uncached)
 
     def _embed_uncached(self, text: str) -> np.ndarray:
@@ -172,25 +180,85 @@ class Index:
         self.search("warm up", 1)
 
     def snapshot(self) -> Snapshot:
-        """The current snapshot, reloaded when the record's version moved."""
-        version = self.store.record.version()
+        """The current snapshot; when the record's version moved, the next one is built in the background and this
+        one keeps answering until it is ready. Only the first is built while the caller waits."""
         current = self._snapshot
-        if current is not None and current.version == version:
+        if current is not None and current.version == self.store.record.version():
             return current
+        if current is None:
+            return self.refresh()
+        self._build_in_background()
+        return current
+
+    def refresh(self) -> Snapshot:
+        """The committed version's snapshot, built now if needed (waiting for a build under way): for writers in
+        this process, whose next answer must use what they wrote, and for tests."""
         with self._lock:
-            if self._snapshot is None or self._snapshot.version != self.store.record.version():
-                self._snapshot = self._load()
-            return self._snapshot
+            current = self._snapshot
+            if current is None or current.version != self.store.record.version():
+                self._swap(self._load())
+            snapshot = self._snapshot
+            assert snapshot is not None
+            return snapshot
+
+    def wait_fresh(self, timeout: float) -> bool:
+        """Wait until the snapshot serving answers is the committed version (another process's ingest); True if so."""
+        deadline = time.monotonic() + timeout
+        while True:
+            current = self.snapshot()
+            if current.version == self.store.record.version():
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.05)
+
+    def _build_in_background(self) -> None:
+        with self._builder_lock:
+            if self._builder is not None or time.monotonic() < self._retry_at:
+                return
+            self._builder = threading.Thread(target=self._build_loop, name="snapshot-builder", daemon=True)
+            self._builder.start()
+
+    def _build_loop(self) -> None:
+        """Build until the snapshot is the committed version: a move during a build is built right after."""
+        while True:
+            try:
+                built = self.refresh()
+            except Exception as exc:
+                log.exception("building the index's new version failed; the current one keeps answering, and a "
+                              "request after %.0f s tries again", self.retry_after_s)
+                with self._builder_lock:
+                    self.build_error = exc
+                    self._retry_at = time.monotonic() + self.retry_after_s
+                    self._builder = None
+                return
+            with self._builder_lock:
+                self.build_error = None
+                if built.version == self.store.record.version():
+                    self._builder = None
+                    return
+
+    def _swap(self, new: Snapshot) -> None:
+        old, self._snapshot = self._snapshot, new
+        if old is not None and old.system is not None:
+            # Requests that took the old snapshot just before the swap may still be searching with its client.
+            timer = threading.Timer(RETIRE_AFTER_S, old.system.stop)
+            timer.daemon = True
+            timer.start()
 
     def _load(self) -> Snapshot:
         state = self.store.record.state()
         if not state.version or not state.chunks:
             raise IndexMissingError("the index is empty: add guides to the knowledge folder and run python ingest.py")
+        previous = self._snapshot
         if state.version != self.store.written_version:
-            self.store.reopen()
-            previous = self._snapshot
+            # The client the current snapshot answers with keeps running until the swap; the new one sees the
+            # other process's writes.
+            retired = self.store.reopen(keep=previous is not None and previous.system is None)
             self._until_fresh(state.collection, [i for i in state.chunks if previous is None
                                                  or i not in previous.position][:FRESHNESS_PROBES])
+            if previous is not None and retired is not None:
+                previous.system = retired
         rows = list(state.chunks.values())
         import bm25s
 
@@ -216,7 +284,14 @@ class Index:
             common,
             roles,
             {r.id: i for i, r in enumerate(rows)},
+            self._collection_or_none(state.collection),
         )
+
+    def _collection_or_none(self, name: str) -> Any:
+        try:
+            return self.store.collection(name)
+        except IndexMissingError:  # a --rebuild elsewhere dropped it after this version: the next version has one
+            return None
 
     def correct(self, query: str, snapshot: Snapshot) -> str:
         """Fix typos against the guides' own vocabulary ('machne enginer' -> 'machine engineer')."""
@@ -265,19 +340,23 @@ class Index:
         return Search(query, hits, vector, timings, snapshot)
 
     def _dense(self, snapshot: Snapshot, vector: np.ndarray, depth: int) -> list[tuple[str, float]]:
-        if snapshot.vectorstore is None:
-            from langchain_chroma import Chroma
-
-            snapshot.vectorstore = Chroma(
-                client=self.store.client(),
-                collection_name=snapshot.collection,
-                embedding_function=LangChainEmbeddings(self.embedder),
-                create_collection_if_not_exists=False,
-            )
-        store = snapshot.vectorstore
-        # Ask for extra rows: the collection may hold an in-flight ingest's chunks the record does not list yet.
-        found = store.similarity_search_by_vector_with_relevance_scores([float(x) for x in vector], k=depth * 2)
-        out = [(doc.id, 1.0 - float(dist)) for doc, dist in found if doc.id in snapshot.position]
+        try:
+            if snapshot.chunks is None:
+                snapshot.chunks = self.store.collection(snapshot.collection)
+            # Chroma's own query, ids and distances only: a quarter of langchain-chroma's cost (0.7 vs 2.8 ms at 1k
+            # chunks), and it needs no documents in Chroma. Extra rows: the collection may hold an in-flight
+            # ingest's chunks the record does not list yet.
+            found = snapshot.chunks.query(query_embeddings=[vector.tolist()], n_results=depth * 2,
+                                          include=["distances"])
+        except Exception as exc:
+            if self.store.record.version() == snapshot.version:
+                raise
+            # A --rebuild elsewhere dropped this version's collection; the builder is loading the new one.
+            log.warning("dense index of version %d is gone (%s): BM25 alone until the new version is loaded",
+                        snapshot.version, exc)
+            return []
+        ids, distances = found["ids"][0], found["distances"][0]
+        out = [(i, 1.0 - float(d)) for i, d in zip(ids, distances, strict=True) if i in snapshot.position]
         return out[:depth]
 
     def _bm25(self, snapshot: Snapshot, query: str, depth: int) -> list[tuple[str, float]]:

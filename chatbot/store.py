@@ -343,23 +343,27 @@ class Store:
                     self._client = chromadb.PersistentClient(path=str(path), settings=_chroma_settings())
             return self._client
 
-    def reopen(self, force: bool = False) -> None:
+    def reopen(self, force: bool = False, keep: bool = False) -> Any:
         """Drop the Chroma client so the next use sees what other processes wrote.
 
         Chroma caches one system per folder per process and does not reload vectors another
         process added after it opened, so a reader that sees a new version must start afresh.
+        With `keep`, the old client's system is returned still running (a reader answering from it
+        stops it later); otherwise it is stopped and None is returned.
         """
         with self._client_lock:
             if (self._client is None and not force) or self.chroma_url:
-                return
+                return None
             from chromadb.api.shared_system_client import SharedSystemClient
 
             key = str(self.index_dir / CHROMA_DIR)
             system = SharedSystemClient._identifier_to_system.pop(key, None)
             SharedSystemClient._identifier_to_refcount.pop(key, None)
-            if system is not None:
-                system.stop()
             self._client = None
+            if system is not None and not keep:
+                system.stop()
+                return None
+            return system
 
     def collection(self, name: str, create: bool = False) -> Any:
         """A collection that stores vectors we compute; Chroma never embeds anything itself."""

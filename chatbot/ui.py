@@ -336,7 +336,7 @@ class AdminHandler:
                                 max_bytes=self.settings.max_guide_bytes, dry_run=dry_run, progress=progress)
         if not dry_run:
             with contextlib.suppress(CareerBotError):  # an empty index stays empty: nothing to load
-                self.index.snapshot()  # the new version's tables are built here, not in the next user's question
+                self.index.refresh()  # the new version's tables are built here, not in the next user's question
         title = "Preview (nothing written)" if dry_run else "Re-ingest finished"
         body = html.escape(report.summary()).replace("\n", "  \n")
         return f"**{title}**  \n{body}"

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+import re
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -11,9 +15,12 @@ from index_helpers import FIXTURE_GUIDES, MAX_BYTES, build_index, close
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 
+from chatbot.chain import ask
 from chatbot.embeddings import HashEmbedder
 from chatbot.indexing import ingest
-from chatbot.retrieval import RRF_K, HybridRetriever, Index
+from chatbot.retrieval import RRF_K, HybridRetriever, Index, Snapshot
+from chatbot.store import Store
+from tests.helpers import make_chain
 
 pytest_plugins = ["fixtures_index"]
 
@@ -117,6 +124,7 @@ def test_bm25_follows_an_ingest_without_a_new_index_object(tmp_path: Path, hash_
         guide = knowledge / "registered-nurse.txt"
         guide.write_text(guide.read_text().replace("NCLEX-RN", "ZEPHYRIUM"))
         ingest(knowledge, index.store, hash_embedder, max_bytes=MAX_BYTES)
+        index.refresh()  # what a writer in this process does: its next answer uses what it wrote
 
         after = index.search("zephyrium", k=4)
         assert after.snapshot.version > before.snapshot.version
@@ -127,6 +135,7 @@ def test_bm25_follows_an_ingest_without_a_new_index_object(tmp_path: Path, hash_
         # A removed guide leaves retrieval as well.
         (knowledge / "web-developer.html").unlink()
         ingest(knowledge, index.store, hash_embedder, max_bytes=MAX_BYTES)
+        index.refresh()
         sources = {h.row.source for h in index.search("web developer salary", k=20).hits}
         assert "web-developer.html" not in sources
         assert index.snapshot().roles.names == ["Data Scientist", "Registered Nurse"]
@@ -136,6 +145,144 @@ def test_bm25_follows_an_ingest_without_a_new_index_object(tmp_path: Path, hash_
 
 def test_an_unchanged_index_keeps_its_snapshot(roles_index: Index) -> None:
     assert roles_index.snapshot() is roles_index.snapshot()
+
+
+class SlowBuild:
+    """Index._load held until released: a snapshot build as long as a test needs (no timing), failing `fail` times."""
+
+    def __init__(self, index: Index, fail: int = 0) -> None:
+        self.real, self.fail = index._load, fail
+        self.started, self.release = threading.Event(), threading.Event()
+        self.builds: list[str] = []
+        index._load = self  # type: ignore[method-assign]
+
+    def __call__(self) -> Snapshot:
+        self.builds.append(threading.current_thread().name)
+        built = self.real()  # the version committed now; the test may commit another while this one is held
+        self.started.set()
+        assert self.release.wait(60), "the test never released the build"
+        if self.fail:
+            self.fail -= 1
+            raise RuntimeError("build failed on purpose")
+        return built
+
+
+def in_thread(work: Any) -> Any:
+    """Run work() in another thread; a request that waited for the build would still be running after 30 s."""
+    out: list[Any] = []
+    thread = threading.Thread(target=lambda: out.append(work()))
+    thread.start()
+    thread.join(30)
+    assert not thread.is_alive(), "the request waited for the background build"
+    return out[0]
+
+
+@pytest.fixture
+def edited(tmp_path: Path, hash_embedder: Any) -> Iterator[tuple[Path, Index]]:
+    """The fixture guides indexed, with a snapshot loaded; the test edits the nurse guide and ingests."""
+    knowledge = tmp_path / "knowledge"
+    knowledge.mkdir()
+    index = build_index(knowledge, tmp_path / "index", hash_embedder, *FIXTURE_GUIDES)
+    assert index.snapshot().version == 1
+    yield knowledge, index
+    close(index)
+
+
+def rename_exam(knowledge: Path, embedder: Any, name: str, rebuild: bool = False) -> None:
+    guide = knowledge / "registered-nurse.txt"
+    guide.write_text(re.sub(r"NCLEX-RN|ZEPHYRIUM|QUORBLAX", name, guide.read_text()))
+    store = Store(knowledge.parent / "index")  # another writer: the reader learns of it from the record only
+    ingest(knowledge, store, embedder, max_bytes=MAX_BYTES, rebuild=rebuild)
+    store.record.close()  # (its Chroma system is the reader's too, in one process: left running)
+
+
+def test_a_new_version_is_built_in_the_background_while_the_old_one_answers(
+    edited: tuple[Path, Index], hash_embedder: Any
+) -> None:
+    knowledge, index = edited
+    old = index.snapshot()
+    build = SlowBuild(index)
+    rename_exam(knowledge, hash_embedder, "ZEPHYRIUM")
+    assert index.snapshot() is old  # returns at once; the build has started in the builder thread
+    assert build.started.wait(30) and build.builds == ["snapshot-builder"]
+    during = in_thread(lambda: index.search("NCLEX licensing exam", k=4))
+    assert during.snapshot is old and "NCLEX" in during.hits[0].row.text
+    assert index.snapshot() is old and build.builds == ["snapshot-builder"]  # one build, not one per request
+    build.release.set()
+    assert index.wait_fresh(30)
+    after = index.search("zephyrium", k=4)
+    assert after.snapshot.version == 2 and "ZEPHYRIUM" in after.hits[0].row.text
+    assert build.builds == ["snapshot-builder"] and index.build_error is None
+
+
+def test_a_version_that_moves_during_a_build_is_built_right_after(
+    edited: tuple[Path, Index], hash_embedder: Any
+) -> None:
+    knowledge, index = edited
+    build = SlowBuild(index)
+    rename_exam(knowledge, hash_embedder, "ZEPHYRIUM")
+    index.snapshot()
+    assert build.started.wait(30)
+    rename_exam(knowledge, hash_embedder, "QUORBLAX")  # version 3 while version 2 is being built
+    build.release.set()
+    assert index.wait_fresh(30)
+    assert index.snapshot().version == 3 and "QUORBLAX" in index.search("quorblax", k=4).hits[0].row.text
+    assert len(build.builds) == 2
+
+
+def test_a_failed_background_build_is_logged_and_tried_again(
+    edited: tuple[Path, Index], hash_embedder: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    knowledge, index = edited
+    old = index.snapshot()
+    build = SlowBuild(index, fail=1)
+    build.release.set()
+    rename_exam(knowledge, hash_embedder, "ZEPHYRIUM")
+    with caplog.at_level(logging.ERROR, logger="chatbot.retrieval"):
+        assert index.snapshot() is old
+        for _ in range(600):
+            if index.build_error is not None and index._builder is None:
+                break
+            threading.Event().wait(0.05)
+    assert isinstance(index.build_error, RuntimeError)
+    assert "building the index's new version failed" in caplog.text and "build failed on purpose" in caplog.text
+    assert index.snapshot() is old  # still answering; the retry waits for retry_after_s
+    index.retry_after_s = 0.0
+    index._retry_at = 0.0
+    assert index.wait_fresh(30)  # a later request starts the build again, and it succeeds
+    assert index.snapshot().version == 2 and index.build_error is None and len(build.builds) == 2
+
+
+def test_a_rebuild_that_drops_the_old_collection_still_answers(
+    edited: tuple[Path, Index], hash_embedder: Any
+) -> None:
+    knowledge, index = edited
+    old = index.snapshot()
+    build = SlowBuild(index)
+    rename_exam(knowledge, hash_embedder, "ZEPHYRIUM", rebuild=True)
+    assert old.collection not in index.store.collection_names()  # the rebuild made a new one and dropped this
+    answer = in_thread(lambda: ask(make_chain(index), "What is the salary of a Web Developer?"))
+    assert "$" in answer.text and answer.sources
+    search = in_thread(lambda: index.search("NCLEX licensing exam", k=4))
+    assert search.snapshot is old and "NCLEX" in search.hits[0].row.text  # BM25 alone until the new one is in
+    assert all(h.dense == 0 for h in search.hits)
+    build.release.set()
+    assert index.wait_fresh(30)
+    after = index.search("zephyrium", k=4)
+    assert after.snapshot.collection != old.collection and any(h.dense > 0 for h in after.hits)
+
+
+def test_dense_search_needs_no_documents_in_chroma(edited: tuple[Path, Index]) -> None:
+    _, index = edited
+    name = index.snapshot().collection
+    chunks = index.store.collection(name)
+    kept = chunks.get(include=["embeddings"])
+    index.store.drop_collection(name)
+    index.store.collection(name, create=True).add(ids=kept["ids"], embeddings=kept["embeddings"])
+    fresh = Index(index.store, index.embedder)
+    search = fresh.search("How long does it take to become a Registered Nurse?", k=4)
+    assert search.hits and all(h.row.id in fresh.snapshot().position for h in search.hits)
+    assert max(h.dense for h in search.hits) > 0
 
 
 @pytest.fixture(scope="module")

@@ -68,6 +68,7 @@ def test_reader_sees_an_ingest_from_another_process(big_index: tuple[Path, Path]
     assert sees_chunk(index, "$99,999")
     (knowledge / "pilot.md").write_text(PILOT.format("A Test Pilot earns $123,456 a year."))
     ingest_elsewhere(knowledge, index_dir)
+    assert index.wait_fresh(60)  # the new version is built in the background; until then the old one answers
     assert sees_chunk(index, "$123,456")
     assert not any("$99,999" in t for t in dense_texts(index, "Test Pilot salary earns a year"))
     answer = index.search("What is the salary of a Test Pilot?", 4).hits[0].row.text
@@ -82,7 +83,8 @@ def test_without_reopening_chroma_the_new_vectors_stay_unseen(
     knowledge, index_dir = big_index
     index = Index(Store(index_dir), DenseHashEmbedder())
     assert sees_chunk(index, "$99,999")
-    monkeypatch.setattr(Store, "reopen", lambda self, force=False: None)
+    monkeypatch.setattr(Store, "reopen", lambda self, force=False, keep=False: None)
     (knowledge / "pilot.md").write_text(PILOT.format("A Test Pilot earns $123,456 a year."))
     ingest_elsewhere(knowledge, index_dir)
+    assert index.wait_fresh(60)
     assert not sees_chunk(index, "$123,456")  # the record lists it, but this client's vectors are the old ones
