@@ -44,9 +44,11 @@ def peer_store(folder: Path, persist: Path, embeddings: LangChainEmbeddings) -> 
     """The tutorial's vector store over a folder of guides, built once into `persist`."""
     stamp = folder / ".stamp.json"
     key = stamp.read_text() if stamp.is_file() else "seed"
-    done = persist / "bench-key"
-    if persist.exists() and (not done.is_file() or done.read_text() != key):
-        shutil.rmtree(persist)  # the corpus was regenerated, or a build was interrupted
+    done, building = persist / "bench-key", persist / "bench-building"
+    finished = done.is_file() and done.read_text() == key
+    if persist.exists() and not finished and not (building.is_file() and building.read_text() == key):
+        shutil.rmtree(persist)  # the corpus was regenerated since
+    persist.mkdir(parents=True, exist_ok=True)
     store = Chroma(collection_name="tutorial", embedding_function=embeddings, persist_directory=str(persist))
     docs = [Document(page_content=p.read_text(encoding="utf-8"), metadata={"source": str(p)})
             for p in sorted(folder.glob("*.md"))]
@@ -54,14 +56,24 @@ def peer_store(folder: Path, persist: Path, embeddings: LangChainEmbeddings) -> 
         docs
     )
     info: dict[str, Any] = {"documents": len(docs), "chunks": len(splits)}
-    if not done.is_file():
+    if not finished:
+        building.write_text(key)
+        have = store._collection.count()
+        if (have % BUILD_BATCH and have != len(splits)) or have > len(splits):  # a batch half in: start again
+            store.reset_collection()
+            have = 0
+        if have:
+            info["resumed_at"] = have
+            log(f"peer {persist.name}: resuming an interrupted build at {have}/{len(splits)} chunks")
         started = time.perf_counter()
-        for start in range(0, len(splits), BUILD_BATCH):  # the same index as one call, without 85k vectors as lists
+        # Batch by batch: the same index as one call, without 85k vectors as Python lists; resumable.
+        for start in range(have, len(splits), BUILD_BATCH):
             store.add_documents(splits[start:start + BUILD_BATCH])
             log(f"peer {persist.name}: {min(start + BUILD_BATCH, len(splits))}/{len(splits)} chunks")
         info["build_s"] = round(time.perf_counter() - started, 1)
-        info["chunks_per_s"] = round(len(splits) / info["build_s"], 1)
+        info["chunks_per_s"] = round((len(splits) - have) / max(info["build_s"], 0.1), 1)
         done.write_text(key)
+        building.unlink()
     return store, info
 
 

@@ -23,16 +23,22 @@ from report import render
 RESULTS = BENCH / "results"
 FULL = {
     "ingest": ["--size", "1k", "--runs", "5"],
+    "indexes": ["--sizes", "seed,1k,10k,100k"],
     "answer": ["--sizes", "seed,1k,10k,100k", "--runs", "5", "--questions", "20"],
     "peer": ["--sets", "seed,1k", "--runs", "5"],
+    "encoder": [],
+    "switch": ["--size", "100k"],
     "memory": ["--questions", "1000"],
     "coldstart": ["--runs", "5"],
     "quality": [],
 }
 QUICK = {
     "ingest": ["--size", "100", "--runs", "5"],
+    "indexes": ["--sizes", "seed,1k"],
     "answer": ["--sizes", "seed,1k", "--runs", "5", "--questions", "20"],
     "peer": ["--sets", "seed", "--runs", "5"],
+    "encoder": [],
+    "switch": ["--size", "1k"],
     "memory": ["--questions", "200"],
     "coldstart": ["--runs", "3"],
     "quality": [],
@@ -42,6 +48,10 @@ QUICK = {
 def run_script(name: str, args: list[str], mode: str) -> dict[str, Any]:
     log(f"== {name} {' '.join(args)}")
     started = time.perf_counter()
+    if not (BENCH / f"{name}.py").is_file():
+        log(f"bench/{name}.py is not in this checkout: skipped")
+        return {"name": name, "mode": mode, "args": args, "date": datetime.now().isoformat("T", "minutes"),
+                "seconds": 0, "machine": machine(), "error": "script missing"}
     proc = subprocess.run([sys.executable, str(BENCH / f"{name}.py"), *args], cwd=ROOT, stdout=subprocess.PIPE,
                           text=True, check=False)
     entry: dict[str, Any] = {"name": name, "mode": mode, "args": args, "date": datetime.now().isoformat("T", "minutes"),
