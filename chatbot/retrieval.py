@@ -262,7 +262,8 @@ class Index:
         rows = list(state.chunks.values())
         import bm25s
 
-        tokens = [content_stems(r.embed_text) or ["\x00"] for r in rows]
+        texts = [words(r.embed_text) for r in rows]  # once: both BM25 and the vocabulary need them
+        tokens = [[stem(w) for w in ws if w not in STOPWORDS] or ["\x00"] for ws in texts]
         bm25 = bm25s.BM25()
         bm25.index(tokens, show_progress=False)
         frequency: dict[str, int] = {}
@@ -272,7 +273,7 @@ class Index:
         # A term in over half the chunks (the role's own name in a one-role corpus) ranks nothing.
         common = frozenset(t for t, n in frequency.items() if len(rows) >= 4 and n > len(rows) / 2)
         roles = Roles.of_guides(state.guides.values())
-        vocabulary = frozenset(w for r in rows for w in words(r.embed_text) if w not in STOPWORDS) | roles.words
+        vocabulary = frozenset(w for ws in texts for w in ws if w not in STOPWORDS) | roles.words
         return Snapshot(
             state.version,
             state.collection,
