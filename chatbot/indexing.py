@@ -250,37 +250,19 @@ def _run(
 
     collection_name = store.new_collection_name() if rebuild or not old.collection else old.collection
     collection = store.collection(collection_name, create=True)
-    by_hash = {c.content_hash: c for c in to_write}
-    vectors = _reused_vectors(store, old, [reusable[h] for h in {c.content_hash for c in to_write} if h in reusable])
-    vectors_by_hash = {old.chunks[i].hash: v for i, v in vectors.items()}
-    # One model pass per chunk gives its vector and its sentences' vectors (for composing answers).
-    # (A vector the old collection should have held but did not is computed again, too.)
-    missing = {c.content_hash for c in to_write if c.content_hash not in vectors_by_hash}
-    need_text = sorted(missing | set(need_sentences))
-    sentences = {h: sentence_spans(by_hash[h].text, by_hash[h].embed_text) for h in need_sentences}
-    sentence_rows = []
-    for start in range(0, len(need_text), BATCH):
-        batch_hashes = need_text[start : start + BATCH]
-        whole, parts = embed_with_sentences(
-            embedder, [by_hash[h].embed_text for h in batch_hashes], [sentences.get(h, []) for h in batch_hashes]
+    by_hash: dict[str, list[Chunk]] = {}
+    for c in to_write:
+        by_hash.setdefault(c.content_hash, []).append(c)
+    hashes = sorted(by_hash)
+    wanted = set(need_sentences)
+    # Batch by batch: vectors and sentence rows are written as they are computed and then dropped, so memory
+    # holds one batch, not the corpus. Everything lands before the switch (`commit`) below.
+    for start in range(0, len(hashes), BATCH):
+        report.sentences_embedded += _write_batch(
+            store, collection, embedder, old, hashes[start : start + BATCH], by_hash, reusable, wanted
         )
-        for h, vector, rows_of in zip(batch_hashes, whole, parts, strict=True):
-            vectors_by_hash.setdefault(h, vector)  # a reused vector stays: it is the one Chroma holds
-            spans = sentences.get(h, [])
-            sentence_rows += [(h, i, s, v) for i, ((s, *_), v) in enumerate(zip(spans, rows_of, strict=True))]
         if progress:
-            progress(min(start + BATCH, len(need_text)), len(need_text), "chunks")
-    report.sentences_embedded = len(sentence_rows)
-    store.record.add_sentences(sentence_rows)
-
-    for start in range(0, len(to_write), CHROMA_BATCH):
-        batch = to_write[start : start + CHROMA_BATCH]
-        collection.add(
-            ids=[c.id for c in batch],
-            embeddings=np.stack([vectors_by_hash[c.content_hash] for c in batch]),
-            documents=[c.text for c in batch],
-            metadatas=[c.metadata for c in batch],
-        )
+            progress(min(start + BATCH, len(hashes)), len(hashes), "chunks")
     # The switch: from here on readers see the new state only.
     report.version = store.written_version = store.record.commit(collection_name, embedder.name, guides, rows)
     if collection_name == old.collection:
@@ -289,7 +271,44 @@ def _run(
             collection.delete(ids=stale[start : start + CHROMA_BATCH])
     _sweep(store, store.record.state())
     store.record.drop_unused_sentences()
+    store.record.compact()
     return report
+
+
+def _write_batch(
+    store: Store,
+    collection: Any,
+    embedder: Embedder,
+    old: State,
+    hashes: list[str],
+    by_hash: dict[str, list[Chunk]],
+    reusable: dict[str, str],
+    wanted: set[str],
+) -> int:
+    """Vectors for one batch of chunk hashes into Chroma, their sentences into the record; returns sentences written.
+
+    One model pass per chunk gives its vector and its sentences' vectors (for composing answers). A reused
+    vector stays: it is the one Chroma holds (one the old collection should have held but did not is computed).
+    """
+    reused = _reused_vectors(store, old, [reusable[h] for h in hashes if h in reusable])
+    vectors = {old.chunks[i].hash: v for i, v in reused.items()}
+    need_text = [h for h in hashes if h not in vectors or h in wanted]
+    spans = {h: sentence_spans(by_hash[h][0].text, by_hash[h][0].embed_text) for h in need_text if h in wanted}
+    rows: list[tuple[str, int, str, np.ndarray]] = []
+    if need_text:
+        whole, parts = embed_with_sentences(
+            embedder, [by_hash[h][0].embed_text for h in need_text], [spans.get(h, []) for h in need_text]
+        )
+        for h, vector, rows_of in zip(need_text, whole, parts, strict=True):
+            vectors.setdefault(h, vector)
+            rows += [(h, i, s, v) for i, ((s, *_), v) in enumerate(zip(spans.get(h, []), rows_of, strict=True))]
+    if rows:
+        store.record.add_sentences(rows, {h: by_hash[h][0].text for h in spans})
+    chunks = [c for h in hashes for c in by_hash[h]]
+    # Ids and vectors only: the record keeps texts and metadata, and Chroma's own copy (with its full-text
+    # index) was most of its disk use.
+    collection.add(ids=[c.id for c in chunks], embeddings=np.stack([vectors[c.content_hash] for c in chunks]))
+    return len(rows)
 
 
 def _sections_of(chunks: Iterable[tuple[dict[str, Any], str]]) -> dict[str, list[str]]:

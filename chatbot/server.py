@@ -9,13 +9,13 @@ from __future__ import annotations
 import json
 import threading
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
 from chatbot.errors import IndexMissingError
-from chatbot.store import ChunkRow, GuideRow, State, http_client
+from chatbot.store import ChunkRow, GuideRow, State, decode_vector, encode_vector, http_client
 
 META = "careerbot-meta"
 SENTENCES = "careerbot-sentences"
@@ -118,14 +118,17 @@ class ServerRecord:
                        ["metadatas"]}
         return hashes
 
-    def add_sentences(self, rows: Sequence[tuple[str, int, str, np.ndarray]]) -> None:
-        """Store sentence vectors (before the switch: unreferenced rows are harmless)."""
+    def add_sentences(
+        self, rows: Sequence[tuple[str, int, str, np.ndarray]], chunk_texts: Mapping[str, str]
+    ) -> None:
+        """Store sentence vectors (before the switch: unreferenced rows are harmless); texts are kept whole here."""
         sentences = self._collection(SENTENCES, space="cosine")
         for start in range(0, len(rows), PAGE):
             batch = rows[start : start + PAGE]
             sentences.upsert(
                 ids=[f"{h}:{i}" for h, i, _, _ in batch],
-                embeddings=np.stack([np.asarray(v, dtype=np.float32) for _, _, _, v in batch]),
+                # Rounded as the SQLite record stores them, so both records give an answer the same scores.
+                embeddings=np.stack([decode_vector(encode_vector(v)) for _, _, _, v in batch]),
                 documents=[t for _, _, t, _ in batch], metadatas=[{"hash": h, "idx": i} for h, i, _, _ in batch],
             )
 
@@ -153,6 +156,9 @@ class ServerRecord:
             stale += [i for i, m in zip(got["ids"], got["metadatas"], strict=True) if str(m["hash"]) not in live]
         for start in range(0, len(stale), PAGE):
             sentences.delete(ids=stale[start : start + PAGE])
+
+    def compact(self) -> None:
+        """Nothing to do: the server manages its own files."""
 
     def close(self) -> None:
         """Nothing to close: the client belongs to the store."""

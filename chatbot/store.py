@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import fcntl
 import json
+import logging
 import os
 import sqlite3
 import threading
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,11 +24,18 @@ import numpy as np
 
 from chatbot.errors import CareerBotError, IndexBusyError, IndexMissingError, IndexUnavailableError
 
+log = logging.getLogger(__name__)
+
 RECORD_FILE = "record.sqlite3"
 LOCK_FILE = "ingest.lock"
 APP_LOCK_FILE = "app.lock"
 CHROMA_DIR = "chroma"
 
+# One row per sentence, clustered by chunk hash (WITHOUT ROWID: no second index); `text` only when the
+# sentence is not verbatim in its chunk's text, else start:stop into it.
+_SENTENCES = """CREATE TABLE IF NOT EXISTS sentences (
+    hash TEXT, idx INTEGER, start INTEGER, stop INTEGER, text TEXT, vector BLOB, PRIMARY KEY (hash, idx))
+    WITHOUT ROWID"""
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS guides (
@@ -37,9 +45,43 @@ CREATE TABLE IF NOT EXISTS guides (
 CREATE TABLE IF NOT EXISTS chunks (
     id TEXT PRIMARY KEY, source TEXT, position INTEGER, hash TEXT, text TEXT, metadata TEXT);
 CREATE INDEX IF NOT EXISTS chunks_source ON chunks(source);
-CREATE TABLE IF NOT EXISTS sentences (
-    hash TEXT, idx INTEGER, text TEXT, vector BLOB, PRIMARY KEY (hash, idx));
-"""
+CREATE INDEX IF NOT EXISTS chunks_hash ON chunks(hash);
+""" + _SENTENCES + ";"
+# Format 2: sentence vectors as int8 (see encode_vector), a sentence's text as its span in the chunk text.
+# Format 1 (no `store_format` in meta; float32 vectors, texts repeated) is converted when opened.
+STORE_FORMAT = 2
+_VACUUM_SHARE = 0.25  # free pages above this share of the file are given back to the disk after an ingest
+
+
+def encode_vector(vector: np.ndarray) -> bytes:
+    """A vector as int8 components scaled to its largest, then its float32 length: a quarter of float32's bytes."""
+    v = np.asarray(vector, dtype=np.float32)
+    peak = float(np.abs(v).max())
+    q = np.rint(v * (127.0 / peak)).astype(np.int8) if peak else np.zeros(v.shape, dtype=np.int8)
+    return q.tobytes() + np.float32(np.linalg.norm(v)).tobytes()
+
+
+def decode_vector(blob: bytes) -> np.ndarray:
+    """A float32 vector back from `encode_vector`: the int8 direction at the stored length (cosines stay cosines)."""
+    q = np.frombuffer(blob, dtype=np.int8, count=len(blob) - 4).astype(np.float32)
+    length = float(np.frombuffer(blob, dtype=np.float32, offset=len(blob) - 4)[0])
+    norm = float(np.linalg.norm(q))
+    return q * (length / norm) if norm else q
+
+
+def _sentence_rows(
+    rows: Sequence[tuple[str, int, str, np.ndarray]], chunk_texts: Mapping[str, str]
+) -> Iterator[tuple[str, int, int, int, str | None, bytes]]:
+    """Rows as stored: a sentence found in its chunk's text is kept as its span there, else as its own text."""
+    cursor: dict[str, int] = {}
+    for h, i, text, vector in rows:
+        within = chunk_texts.get(h, "")
+        at = within.find(text, cursor.get(h, 0)) if text else -1
+        if at < 0:
+            yield h, i, -1, -1, text, encode_vector(vector)
+        else:
+            cursor[h] = at + len(text)
+            yield h, i, at, at + len(text), None, encode_vector(vector)
 
 
 @dataclass(frozen=True)
@@ -136,8 +178,10 @@ class Record(Protocol):
     def known_sentence_hashes(self) -> set[str]:
         """Chunk hashes whose sentence vectors are stored."""
 
-    def add_sentences(self, rows: Sequence[tuple[str, int, str, np.ndarray]]) -> None:
-        """Store sentence vectors (before the switch: unreferenced rows are harmless)."""
+    def add_sentences(
+        self, rows: Sequence[tuple[str, int, str, np.ndarray]], chunk_texts: Mapping[str, str]
+    ) -> None:
+        """Store sentence vectors (before the switch: unreferenced rows are harmless); texts are the chunks' own."""
 
     def sentences(self, hashes: Sequence[str]) -> dict[str, list[tuple[str, np.ndarray]]]:
         """Sentence texts and vectors for the given chunk hashes, in order."""
@@ -149,6 +193,9 @@ class Record(Protocol):
 
     def drop_unused_sentences(self) -> None:
         """Forget sentence vectors no live chunk refers to."""
+
+    def compact(self) -> None:
+        """Give back the disk space an ingest left unused."""
 
     def close(self) -> None:
         """Release what the record holds open."""
@@ -173,6 +220,16 @@ class SqliteRecord:
             for name, definition in _ADDED_GUIDE_COLUMNS:
                 if name not in have:
                     conn.execute(f"ALTER TABLE guides ADD COLUMN {name} {definition}")
+            if "start" not in {r[1] for r in conn.execute("PRAGMA table_info(sentences)")}:
+                _convert_format_1(conn, self.path)
+            row = conn.execute("SELECT value FROM meta WHERE key='store_format'").fetchone()
+            if row is None:
+                conn.execute("INSERT OR IGNORE INTO meta VALUES ('store_format', ?)", (str(STORE_FORMAT),))
+            elif int(row[0]) > STORE_FORMAT:
+                conn.close()
+                raise IndexMissingError(f"the index at {self.path.parent} was written by a newer version of "
+                                        f"careerbot (store format {row[0]}); update careerbot or run: "
+                                        "python ingest.py --rebuild")
             self._conn = conn
         return self._conn
 
@@ -221,33 +278,35 @@ class SqliteRecord:
         with self._lock:
             return {r[0] for r in self._db().execute("SELECT DISTINCT hash FROM sentences")}
 
-    def add_sentences(self, rows: Sequence[tuple[str, int, str, np.ndarray]]) -> None:
-        """Store sentence vectors (before the switch: unreferenced rows are harmless)."""
+    def add_sentences(
+        self, rows: Sequence[tuple[str, int, str, np.ndarray]], chunk_texts: Mapping[str, str]
+    ) -> None:
+        """Store sentence vectors (before the switch: unreferenced rows are harmless); texts are the chunks' own."""
         with self._lock:
             db = self._db()
             db.execute("BEGIN")
-            db.executemany(
-                "INSERT OR REPLACE INTO sentences VALUES (?, ?, ?, ?)",
-                [(h, i, t, np.asarray(v, dtype=np.float32).tobytes()) for h, i, t, v in rows],
-            )
+            db.executemany("INSERT OR REPLACE INTO sentences VALUES (?, ?, ?, ?, ?, ?)",
+                           _sentence_rows(rows, chunk_texts))
             db.execute("COMMIT")
 
     def sentences(self, hashes: Sequence[str]) -> dict[str, list[tuple[str, np.ndarray]]]:
-        """Sentence texts and vectors for the given chunk hashes, in order."""
+        """Sentence texts and vectors for the given live chunk hashes, in order (none for a hash not live)."""
         out: dict[str, list[tuple[str, np.ndarray]]] = {h: [] for h in hashes}
         if not hashes:
             return out
         marks = ",".join("?" * len(hashes))
         with self._lock:
-            rows = (
-                self._db()
-                .execute(
-                    f"SELECT hash, text, vector FROM sentences WHERE hash IN ({marks}) ORDER BY hash, idx", list(hashes)
-                )
-                .fetchall()
-            )
-        for h, text, blob in rows:
-            out[h].append((text, np.frombuffer(blob, dtype=np.float32)))
+            db = self._db()
+            db.execute("BEGIN")  # the chunk texts and their sentences from one version
+            try:
+                texts = dict(db.execute(f"SELECT hash, text FROM chunks WHERE hash IN ({marks})", list(hashes)))
+                rows = db.execute(f"SELECT hash, start, stop, text, vector FROM sentences WHERE hash IN ({marks}) "
+                                  "ORDER BY hash, idx", list(hashes)).fetchall()
+            finally:
+                db.execute("COMMIT")
+        for h, start, stop, text, blob in rows:
+            if h in texts:  # a span needs its chunk's text: a hash no live chunk has reads as none
+                out[h].append((text if start < 0 else texts[h][start:stop], decode_vector(blob)))
         return out
 
     def commit(
@@ -267,14 +326,12 @@ class SqliteRecord:
                 db.execute("DELETE FROM chunks")
                 db.executemany(
                     f"INSERT INTO guides ({_GUIDE_COLUMNS}) VALUES ({', '.join('?' * 11)})",
-                    [g.to_list() for g in guides],
+                    (g.to_list() for g in guides),
                 )
-                db.executemany(
+                db.executemany(  # a generator: 100k rows' JSON is never all in memory at once
                     "INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?)",
-                    [
-                        (c.id, c.source, c.position, c.hash, c.text, json.dumps(c.metadata, sort_keys=True))
-                        for c in chunks
-                    ],
+                    ((c.id, c.source, c.position, c.hash, c.text, json.dumps(c.metadata, sort_keys=True))
+                     for c in chunks),
                 )
                 db.executemany(
                     "INSERT OR REPLACE INTO meta VALUES (?, ?)",
@@ -290,6 +347,47 @@ class SqliteRecord:
         """Forget sentence vectors no live chunk refers to."""
         with self._lock:
             self._db().execute("DELETE FROM sentences WHERE hash NOT IN (SELECT hash FROM chunks)")
+
+    def compact(self) -> None:
+        """Fold the write-ahead log into the file and empty it; VACUUM when much of the file is free pages."""
+        with self._lock:
+            _compact(self._db())
+
+
+def _compact(db: sqlite3.Connection) -> None:
+    pages = int(db.execute("PRAGMA page_count").fetchone()[0])
+    free = int(db.execute("PRAGMA freelist_count").fetchone()[0])
+    try:
+        if pages and free > _VACUUM_SHARE * pages:
+            db.execute("VACUUM")
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    except sqlite3.OperationalError as exc:  # a reader in another process holds the file: next time, then
+        log.info("index record not compacted now: %s", exc)
+
+
+def _convert_format_1(db: sqlite3.Connection, path: Path) -> None:
+    """Rewrite a format-1 record's sentences (float32, texts repeated) in format 2, in one transaction."""
+    log.warning("converting the index record at %s to store format %d (int8 sentence vectors, texts as spans); "
+                "this runs once", path, STORE_FORMAT)
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        if "start" in {r[1] for r in db.execute("PRAGMA table_info(sentences)")}:
+            db.execute("COMMIT")  # another process converted it while this one waited for the lock
+            return
+        db.execute("ALTER TABLE sentences RENAME TO sentences_format_1")
+        db.execute(_SENTENCES)
+        texts = dict(db.execute("SELECT hash, text FROM chunks"))
+        old = db.execute("SELECT hash, idx, text, vector FROM sentences_format_1 ORDER BY hash, idx")
+        while batch := old.fetchmany(10_000):  # rows no live chunk refers to are left behind
+            rows = [(h, i, t, np.frombuffer(v, dtype=np.float32)) for h, i, t, v in batch if h in texts]
+            db.executemany("INSERT OR REPLACE INTO sentences VALUES (?, ?, ?, ?, ?, ?)", _sentence_rows(rows, texts))
+        db.execute("DROP TABLE sentences_format_1")
+        db.execute("INSERT OR REPLACE INTO meta VALUES ('store_format', ?)", (str(STORE_FORMAT),))
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    _compact(db)
 
 
 def _chroma_settings() -> Any:

@@ -51,14 +51,12 @@ def chroma_rows(store: Store, include: tuple[str, ...] = ("documents", "metadata
 
 
 def assert_consistent(store: Store) -> dict[str, dict[str, Any]]:
-    """Chroma holds exactly the record's ids, with the record's text and metadata."""
+    """Chroma holds exactly the record's ids (content-derived) and no texts; returns the record's rows by id."""
     state = store.record.state()
     rows = chroma_rows(store)
     assert set(rows) == set(state.chunks)
-    for row_id, chunk in state.chunks.items():
-        assert rows[row_id]["documents"] == chunk.text
-        assert rows[row_id]["metadatas"] == chunk.metadata
-    return rows
+    assert all(row["documents"] is None and not row["metadatas"] for row in rows.values())
+    return {i: {"documents": c.text, "metadatas": c.metadata} for i, c in state.chunks.items()}
 
 
 def texts(store: Store) -> list[str]:
@@ -106,9 +104,9 @@ def test_round_trip_with_the_real_model(knowledge: Path, store: Store, real_embe
         np.testing.assert_allclose(vectors[chunk.id], vector, atol=1e-4)
 
     question = real_embedder.embed(["What is the average salary of a Machine Learning Engineer?"])
-    top = collection.query(query_embeddings=question, n_results=1, include=["documents", "metadatas"])
-    assert top["metadatas"][0][0]["section"] == "What is the job outlook for a Machine Learning Engineer?"
-    assert OLD_SALARY in top["documents"][0][0]
+    top = state.chunks[collection.query(query_embeddings=question, n_results=1, include=[])["ids"][0][0]]
+    assert top.metadata["section"] == "What is the job outlook for a Machine Learning Engineer?"
+    assert OLD_SALARY in top.text
 
     sentences = store.record.sentences([c.content_hash for c in expected])
     for chunk in expected:
@@ -326,7 +324,7 @@ def test_dry_run_writes_nothing(knowledge: Path, store: Store, hash_embedder: Ha
 
     first = run(knowledge, store, hash_embedder)
     state = store.record.state()
-    rows = chroma_rows(store)
+    rows = chroma_rows(store, ("embeddings",))
     embedded = hash_embedder.texts_embedded
     edit(knowledge / SEED_NAME, OLD_SALARY, NEW_SALARY)
     (knowledge / "data-scientist.md").unlink()
@@ -338,7 +336,9 @@ def test_dry_run_writes_nothing(knowledge: Path, store: Store, hash_embedder: Ha
     assert report.version == first.version
     assert hash_embedder.texts_embedded == embedded
     assert store.record.state() == state
-    assert chroma_rows(store) == rows
+    after = chroma_rows(store, ("embeddings",))
+    assert after.keys() == rows.keys()
+    assert all(np.array_equal(after[i]["embeddings"], rows[i]["embeddings"]) for i in rows)
     assert store.collection_names() == [state.collection]
 
 
@@ -476,3 +476,62 @@ def test_web_guides_through_the_real_model_and_chroma_answer_from_content_not_no
             for noise in ("{:toc}", "Write a detailed", "Twitter", "Jordan Vale", "Leisure Assistant", "cookies",
                           "Example Trade Board"):
                 assert noise not in hit.row.text, (question, noise)
+
+
+def test_sentences_and_vectors_are_written_batch_by_batch_before_the_switch(
+    knowledge: Path, store: Store, hash_embedder: HashEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chatbot import indexing
+
+    copy_guides(knowledge, "seed", "data-scientist.md")
+    monkeypatch.setattr(indexing, "BATCH", 2)
+    calls: list[tuple[int, int, int]] = []  # (chunk hashes in the call, committed version, chunks in Chroma)
+    add_sentences = store.record.add_sentences
+
+    def counting(rows: Any, chunk_texts: Any) -> None:
+        written = sum(store.collection(n).count() for n in store.collection_names())
+        calls.append((len({h for h, *_ in rows}), store.record.version(), written))
+        add_sentences(rows, chunk_texts)
+
+    monkeypatch.setattr(store.record, "add_sentences", counting)
+    report = run(knowledge, store, hash_embedder)
+    hashes = {c.hash for c in store.record.state().chunks.values()}
+    assert len(calls) == -(-len(hashes) // 2) > 2  # one call per batch of two chunks, not one for the corpus
+    assert all(n <= 2 and version == 0 for n, version, _ in calls)  # all written before the one switch
+    assert [written for *_, written in calls] == [2 * k for k in range(len(calls))]  # Chroma, batch by batch too
+    assert report.sentences_embedded == sum(len(split_sentences(c.text)) for c in store.record.state().chunks.values())
+    assert_consistent(store)
+
+
+def test_a_failure_mid_ingest_leaves_the_old_version_answering(
+    knowledge: Path, store: Store, hash_embedder: HashEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chatbot import indexing
+
+    copy_guides(knowledge, "seed", "data-scientist.md")
+    run(knowledge, store, hash_embedder)
+    before = store.record.state()
+    old_sentences = store.record.sentences(sorted({c.hash for c in before.chunks.values()}))
+    edit(knowledge / SEED_NAME, OLD_SALARY, NEW_SALARY)
+    copy_guides(knowledge, "registered-nurse.txt")
+
+    class Failing(HashEmbedder):
+        def embed(self, texts: list[str]) -> Any:
+            if self.calls >= 2:  # the first batch's chunks and sentences went through
+                raise RuntimeError("the model died")
+            return super().embed(texts)
+
+    monkeypatch.setattr(indexing, "BATCH", 2)
+    with pytest.raises(RuntimeError, match="model died"):
+        run(knowledge, store, Failing())
+    assert store.record.state() == before
+    got = store.collection(before.collection).get(ids=list(before.chunks), include=[])
+    assert set(got["ids"]) == set(before.chunks)
+    after = store.record.sentences(sorted(old_sentences))
+    assert {h: [t for t, _ in rows] for h, rows in after.items()} == {
+        h: [t for t, _ in rows] for h, rows in old_sentences.items()}
+
+    report = run(knowledge, store, hash_embedder)  # the next ingest finishes the job and sweeps the leftovers
+    assert report.errors == [] and report.version == before.version + 1
+    assert_consistent(store)
+    assert any(NEW_SALARY in t for t in texts(store)) and not any(OLD_SALARY in t for t in texts(store))

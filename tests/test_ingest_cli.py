@@ -48,14 +48,16 @@ def json_report(result: subprocess.CompletedProcess[str]) -> dict[str, Any]:
 
 
 def index_contents(index: Path) -> tuple[int, dict[str, str], dict[str, str]]:
-    """(record version, record id -> text, Chroma id -> document) for an index folder."""
+    """(record version, record id -> text, Chroma id -> its record text) for an index folder.
+
+    Chroma keeps ids and vectors only; an id covers the chunk's whole content, so equal ids are equal texts."""
     store = Store(index)
     try:
         state = store.record.state()
         chroma: dict[str, str] = {}
         if state.collection:
-            got = store.collection(state.collection).get(include=["documents"])
-            chroma = dict(zip(got["ids"], got["documents"], strict=True))
+            got = store.collection(state.collection).get(include=[])
+            chroma = {i: state.chunks[i].text if i in state.chunks else "(not in the record)" for i in got["ids"]}
         return state.version, {i: c.text for i, c in state.chunks.items()}, chroma
     finally:
         store.reopen()

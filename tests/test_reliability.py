@@ -139,12 +139,12 @@ if mode == "ingest":
         def __getattr__(self, name):
             return getattr(self.real, name)
 
-        def add(self, ids, embeddings, documents, metadatas):
+        def add(self, ids, embeddings):  # ingest adds ids and vectors only
             h = max(1, len(ids) // 2)
-            self.real.add(ids=ids[:h], embeddings=embeddings[:h], documents=documents[:h], metadatas=metadatas[:h])
+            self.real.add(ids=ids[:h], embeddings=embeddings[:h])
             reached("chroma-add-half")
             if ids[h:]:
-                self.real.add(ids=ids[h:], embeddings=embeddings[h:], documents=documents[h:], metadatas=metadatas[h:])
+                self.real.add(ids=ids[h:], embeddings=embeddings[h:])
 
         def delete(self, ids):
             h = max(1, len(ids) // 2)
@@ -244,11 +244,9 @@ def check_consistent(index_dir: Path, whole_runs: bool = True) -> str:
     store = Store(index_dir)
     try:
         state = store.record.state()
-        got = store.collection(state.collection).get(ids=list(state.chunks), include=["documents"])
-        documents = dict(zip(got["ids"], got["documents"], strict=True))
-        assert set(documents) == set(state.chunks), "the record lists ids Chroma does not have"
-        for chunk_id, chunk in state.chunks.items():
-            assert documents[chunk_id] == chunk.text, f"{chunk_id}: Chroma holds another text"
+        # Chroma keeps ids and vectors only; an id covers the chunk's whole content, so equal ids are equal texts.
+        got = store.collection(state.collection).get(ids=list(state.chunks), include=[])
+        assert set(got["ids"]) == set(state.chunks), "the record lists ids Chroma does not have"
         texts = [c.text for c in state.chunks.values()]
         has_old, has_new = any(OLD_SALARY in t for t in texts), any(NEW_SALARY in t for t in texts)
         assert has_old != has_new, f"old salary {has_old}, new salary {has_new}"
