@@ -1,4 +1,5 @@
-"""The evidence threshold, computed on question sets for the index's own embedding model and kept with the index."""
+"""The evidence threshold, computed on question sets for the index's embedding model and the query encoder, kept
+with the index."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 
 from chatbot.chain import ask, build_chain
 from chatbot.config import ROOT
+from chatbot.encoders import encoder_kind
 from chatbot.evaluation import load_cases
 from chatbot.gate import MIN_EVIDENCE
 from chatbot.question import Act, Reason
@@ -19,7 +21,8 @@ KEY = "calibration"
 
 @dataclass(frozen=True)
 class Calibration:
-    """A threshold and what it was computed from: the model, the sets, and the scores either side of it."""
+    """A threshold and what it was computed from: the model, the query encoder, the sets, and the scores either side
+    of it."""
 
     min_evidence: float
     embedding_model: str
@@ -29,6 +32,7 @@ class Calibration:
     lowest_in_scope: float
     highest_out_of_scope: float
     errors: int  # questions the threshold gets wrong (0 when the two groups do not overlap)
+    query_encoder: str = "torch"  # what embedded the questions (calibrations stored before the setting: torch)
 
     def to_json(self) -> str:
         """The stored form."""
@@ -68,7 +72,7 @@ def calibrate(index: Index, sets: Sequence[Path]) -> Calibration:
         )
     model = index.store.record.meta("embedding_model")
     return Calibration(threshold, model, tuple(_portable(p) for p in sets), len(answer_these), len(refuse_these),
-                       round(low, 4), round(high, 4), errors)
+                       round(low, 4), round(high, 4), errors, encoder_kind(index.query_encoder))
 
 
 def _portable(path: Path) -> str:
@@ -99,24 +103,27 @@ def save(index: Index, calibration: Calibration) -> None:
         index.store.record.set_meta(KEY, calibration.to_json())
 
 
-def stored(index: Index) -> Calibration | None:
-    """The index's calibration, if one was computed for the model its vectors come from."""
+def _kept(index: Index) -> tuple[Calibration | None, bool]:
+    """The stored calibration, and whether it was made for this index's model and this query encoder."""
     with index.store.reachable():
         text = index.store.record.meta(KEY)
         model = index.store.record.meta("embedding_model")
     if not text:
-        return None
-    calibration = Calibration.from_json(text)
-    return calibration if calibration.embedding_model == model else None
+        return None, False
+    found = Calibration.from_json(text)
+    return found, found.embedding_model == model and found.query_encoder == encoder_kind(index.query_encoder)
+
+
+def stored(index: Index) -> Calibration | None:
+    """The index's calibration, if one was computed for the model its vectors come from and the query encoder."""
+    found, fits = _kept(index)
+    return found if fits else None
 
 
 def stale(index: Index) -> Calibration | None:
-    """A calibration kept for another model than the index's vectors now come from (it must be recomputed)."""
-    with index.store.reachable():
-        text = index.store.record.meta(KEY)
-        model = index.store.record.meta("embedding_model")
-    found = Calibration.from_json(text) if text else None
-    return found if found is not None and found.embedding_model != model else None
+    """A calibration kept for another model or query encoder than the index now uses (it must be recomputed)."""
+    found, fits = _kept(index)
+    return found if found is not None and not fits else None
 
 
 def threshold(index: Index) -> float:

@@ -55,12 +55,15 @@ def model_path(name: str) -> str:
 class SentenceTransformerEmbedder:
     """sentence-transformers on the CPU; the model loads on first use, once, thread-safely."""
 
+    kind = "torch"  # as a query encoder (chatbot.encoders)
+
     # 16 texts per forward pass: on a 2-core CPU, paragraph-sized chunks embed about 10% faster than with
     # sentence-transformers' default of 32 (bigger batches pad more and fall out of cache; BENCHMARKS.md).
     def __init__(self, model: str = "", batch_size: int = 16, threads: int = 0) -> None:
         # The name is recorded with the index: vectors made another way (another model, or sentence vectors
         # not pooled in context) are never mixed with these; a changed name re-embeds everything.
         self.name = f"{model or PACKAGED_MODEL}{IN_CONTEXT}"
+        self.model = model  # the configured name, for a query encoder of the same model
         self._path = model
         self.batch_size = batch_size
         self.threads = threads

@@ -18,6 +18,7 @@ from pydantic import ConfigDict
 
 from chatbot.chunking import sentence_spans
 from chatbot.embeddings import Embedder, embed_with_sentences
+from chatbot.encoders import make_query_encoder
 from chatbot.errors import IndexMissingError
 from chatbot.roles import Roles
 from chatbot.store import ChunkRow, GuideRow, Store
@@ -116,9 +117,12 @@ class Search:
 class Index:
     """The read side of the index: follows new versions, reopening Chroma when another process wrote."""
 
-    def __init__(self, store: Store, embedder: Embedder) -> None:
+    def __init__(self, store: Store, embedder: Embedder, query_encoder: Embedder | str | None = None) -> None:
         self.store = store
-        self.embedder = embedder
+        self.embedder = embedder  # the document model: ingest and the rare re-embedding of sentences (loads lazily)
+        # Questions may be encoded another way (a setting's name, e.g. "onnx-int8"), as long as it is the same model.
+        self.query_encoder = make_query_encoder(query_encoder, embedder) if isinstance(query_encoder, str) else (
+            query_encoder or embedder)
         self._snapshot: Snapshot | None = None
         self._lock = threading.Lock()  # one build at a time, in the foreground or the builder
         self._builder_lock = threading.Lock()  # guards _builder and _retry_at
@@ -129,7 +133,7 @@ class Index:
         self._embed_query = lru_cache(maxsize=256)(self._embed_uncached)
 
     def _embed_uncached(self, text: str) -> np.ndarray:
-        vector: np.ndarray = self.embedder.embed([text])[0]
+        vector: np.ndarray = self.query_encoder.embed([text])[0]
         return vector
 
     def embed_query(self, text: str) -> np.ndarray:

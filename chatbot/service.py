@@ -12,6 +12,7 @@ from chatbot.answer import Answer
 from chatbot.chain import ask, build_chain
 from chatbot.config import Settings
 from chatbot.embeddings import Embedder, make_embedder
+from chatbot.encoders import make_query_encoder
 from chatbot.errors import IndexMissingError
 from chatbot.indexing import Report, ingest
 from chatbot.retrieval import Index
@@ -67,7 +68,9 @@ def ingest_from_settings(
         if bar is not None:
             bar.close()
     if not dry_run and store.exists():
-        recalibrate_if_stale(Index(store, embedder))
+        # Calibrated with the encoder that will answer: the threshold is bound to it.
+        recalibrate_if_stale(Index(store, embedder, make_query_encoder(settings.query_encoder, embedder,
+                                                                       settings.query_threads)))
     return report
 
 
@@ -99,7 +102,11 @@ def open_index(settings: Settings, embedder: Embedder | None = None) -> Index:
     """The read side of the index, with the real embedder unless one is given."""
     if not open_store(settings).exists():
         raise IndexMissingError(f"there is no index at {settings.index_dir} yet; run: python ingest.py (or make run)")
-    return Index(open_store(settings), embedder or make_embedder(settings.embedding_model, settings.query_threads))
+    if embedder is not None:  # a given embedder (a test's fake, a benchmark's timer) encodes the questions too
+        return Index(open_store(settings), embedder)
+    documents = make_embedder(settings.embedding_model, settings.query_threads)
+    return Index(open_store(settings), documents,
+                 make_query_encoder(settings.query_encoder, documents, settings.query_threads))
 
 
 def build_from_settings(settings: Settings, embedder: Embedder | None = None) -> tuple[Index, Runnable[Any, Any]]:
