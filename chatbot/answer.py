@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from chatbot.chunking import sentence_lines
-from chatbot.question import LIST_TOPICS, TOPIC_RULES, Act, Reason, Topic, WordRule
+from chatbot.question import FIGURE_TOPICS, LIST_TOPICS, OTHER_PLACES, TOPIC_RULES, Act, Reason, Topic, WordRule
 from chatbot.retrieval import Hit
 from chatbot.roles import Roles
 from chatbot.text import STOPWORDS, stem, words
@@ -124,6 +124,14 @@ FILLER = WordRule(
     ("The path often involves a degree and experience.", "Data scientists clean and explore data.",
      "Ambulance work can be an exciting and demanding job with long shifts."),
 )
+# A sentence that lists things by name: for "which industries?" it names them; "across various industries" does not.
+ENUMERATES = WordRule(
+    "enumerates",
+    re.compile(r"\b(such as|including|like|e\.g\.,?|for example|namely)\s+[\w&/-]+(\s[\w&/-]+)?,\s*[\w&/-]+", re.I),
+    ("Engineers work in many fields, such as finance, healthcare, and technology.",
+     "Companies across sectors, including tech, healthcare, finance, and retail, invest in it."),
+    ("There is robust demand across various industries.", "Industries such as finance hire them."),
+)
 _PRONOUN_START = re.compile(r"^(they|them|their|this (role|job|career|position)|these (professionals|roles)|it|he|she)"
                             r"\b", re.I)
 
@@ -164,13 +172,19 @@ def compose(
     sentences: dict[str, list[tuple[str, np.ndarray]]],
     roles: Roles | Sequence[str],
     topic: Topic | None = None,
+    place_asked: bool = False,
 ) -> tuple[str, list[Source]]:
-    """Pick the sentences and bullets that answer the query (and the topic asked), in document order, cited as [n]."""
+    """Pick the sentences and bullets that answer the query (and the topic asked), in document order, cited as [n].
+
+    When the question asks about a place, a sentence beside the chosen ones on other places ("in other regions,
+    adjust to local markets") comes too: the figures may be for somewhere else."""
     units = [u for u in _units(hits, sentences) if not FILLER.find(u.text)]
     if not units:
         return "", []
     query_stems = {stem(w) for w in words(query) if w not in STOPWORDS} - Roles.of(roles).stems
-    wanted = [shape for ask, shape in _ANSWER_TYPES if ask.search(query)]
+    # A topic that is not a figure's ("how much math?" asks about skills) wants no figure shape.
+    wanted = [shape for ask, shape in _ANSWER_TYPES if ask.search(query)] if topic in FIGURE_TOPICS or \
+        topic is None else []
     # A word that asks for a kind of fact ("pay") is answered by a sentence holding one ("$112,430").
     asked = [({stem(w) for w in words(query) if ask.search(w)}, shape) for ask, shape in _ANSWER_TYPES]
     for unit in units:
@@ -203,6 +217,9 @@ def compose(
         _expand_list(unit, units, chosen)
     for unit in list(chosen.values()):
         _keep_referent(unit, units, chosen)
+    if place_asked:
+        ranks = {u.hit_rank for u in chosen.values()}
+        chosen.update((id(u), u) for u in units if u.hit_rank in ranks and OTHER_PLACES.find(u.text))
     picked: list[_Unit] = []
     seen: set[str] = set()
     for unit in sorted(chosen.values(), key=lambda u: (u.hit_rank, _part(u), u.index)):
@@ -241,6 +258,8 @@ def _topic_score(unit: _Unit, topic: Topic | None, query: str) -> float:
         return 0.0
     # A list topic is answered by its list (chosen below): "the steps are clear" uses the words and says nothing.
     score = TOPIC_BONUS if topic not in LIST_TOPICS and TOPIC_RULES[topic].find(unit.text) else 0.0
+    if topic is Topic.INDUSTRIES and score and ENUMERATES.find(unit.text):
+        score += TOPIC_BONUS  # it names the industries asked about
     other = {Topic.PROS: Topic.CONS, Topic.CONS: Topic.PROS}.get(topic)
     if other and unit.is_label and TOPIC_RULES[other].find(unit.text) and not TOPIC_RULES[other].find(query):
         score -= OTHER_LIST_PENALTY

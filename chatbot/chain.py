@@ -101,7 +101,8 @@ def build_chain(
             return pending
         started = time.perf_counter()
         topic = pending.understood.topic if pending.understood else None
-        search = index.search(pending.query, top_k, terms=TOPIC_TERMS[topic] if topic else "")
+        roles = pending.understood.roles if pending.understood else ()
+        search = index.search(pending.query, top_k, terms=TOPIC_TERMS[topic] if topic else "", roles=roles)
         answer.timings.update(search.timings)
         answer.timings["retrieve_ms"] = round((time.perf_counter() - started) * 1000, 2)
         answer.retrieved = [retrieved_of(h) for h in search.hits]
@@ -126,7 +127,7 @@ def _compose(index: Index, pending: Pending, min_evidence: float, llm: Any, top_
         _compare(index, search.snapshot, understood, answer, top_k)
     elif search is not None and not answer.refused:
         snapshot = search.snapshot
-        hits = snapshot.with_continuations(_about_named_roles(search)[:3])
+        hits = snapshot.with_continuations(_about_named_roles(search, understood)[:3])
         sentences = index.sentences(hits)
         evidence = max((float(v @ search.vector) for h in hits for _, v in sentences[h.row.hash]), default=0.0)
         answer.timings["evidence"] = round(evidence, 4)
@@ -147,7 +148,8 @@ def _compose(index: Index, pending: Pending, min_evidence: float, llm: Any, top_
         elif own < MIN_OWN_EVIDENCE and not topical:
             _refuse(answer, Reason.NOT_COVERED, f"the message alone scores {own:.2f} < {MIN_OWN_EVIDENCE:.2f}")
         else:
-            answer.text, answer.sources = compose(search.query, hits, search.vector, sentences, snapshot.roles, topic)
+            answer.text, answer.sources = compose(search.query, hits, search.vector, sentences, snapshot.roles, topic,
+                                                  place_asked=bool(pending.understood and pending.understood.places))
             answer.read = [retrieved_of(h) for h in hits]  # an LLM gets exactly these as its sources too
             if not answer.sources:
                 _refuse(answer, Reason.NOT_COVERED, "no sentence fit the question")
@@ -178,7 +180,7 @@ def _compose(index: Index, pending: Pending, min_evidence: float, llm: Any, top_
 
 def _compare(index: Index, snapshot: Snapshot, understood: Question, answer: Answer, top_k: int) -> None:
     """Roles side by side: the topic asked of each role's guide, in one table with a cited cell per role."""
-    cells = compare(index, snapshot, understood.roles, understood.topic, top_k)
+    cells = compare(index, snapshot, understood.roles, understood.topic, top_k, understood.text)
     answer.read = [retrieved_of(h) for cell in cells for h in cell.read]
     if not any(cell.text for cell in cells):
         _refuse(answer, Reason.NOT_COVERED, f"no guide of {', '.join(understood.roles)} covers it")
@@ -323,13 +325,13 @@ def _snippet(text: str, limit: int = 300) -> str:
     return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + " …"
 
 
-def _about_named_roles(search: Search) -> list[Hit]:
-    """The hits from the guides of the roles the query names (all hits when it names none).
+def _about_named_roles(search: Search, understood: Question | None = None) -> list[Hit]:
+    """The hits from the guides of the roles the question names (all hits when it names none).
 
     A question about one role must not be answered with another role's facts.
     """
     snapshot = search.snapshot
-    named = snapshot.roles.named(search.query)
+    named = set(understood.roles if understood else ()) | snapshot.roles.named(search.query)
     if not named:
         return search.hits
     return [h for h in search.hits if (g := snapshot.guides.get(h.row.source)) is not None and g.role in named]

@@ -10,11 +10,13 @@ from dataclasses import dataclass
 from chatbot.answer import Source, compose, states_figure
 from chatbot.question import FIGURE_TOPICS, TOPIC_QUESTIONS, TOPIC_TERMS, Topic
 from chatbot.retrieval import Hit, Index, Snapshot
+from chatbot.roles import field_names
 from chatbot.snapshot import LIST_KINDS, Card, Kind
+from chatbot.text import STOPWORDS, words
 
 NOT_IN_GUIDE = "not in the guide"
 _CITATION = re.compile(r"\[(\d+)\]")
-MAX_CELL_CHARS = 400
+MAX_CELL_CHARS = 700  # a ladder of job titles fits; a whole section does not
 
 
 @dataclass(frozen=True)
@@ -27,13 +29,20 @@ class Cell:
     read: tuple[Hit, ...]
 
 
-def compare(index: Index, snapshot: Snapshot, roles: tuple[str, ...], topic: Topic | None, top_k: int) -> list[Cell]:
-    """Ask each role's guide the same question; a guide that does not answer it gives an empty cell."""
+def compare(index: Index, snapshot: Snapshot, roles: tuple[str, ...], topic: Topic | None, top_k: int,
+            asked_as: str = "") -> list[Cell]:
+    """Ask each role's guide the same question; a guide that does not answer it gives an empty cell.
+
+    The question is the topic's own question for the role, followed by the asker's own words (`asked_as`) with
+    the roles left out: "what tools do … both need" asks each guide about its tools.
+    """
     asked = topic or Topic.DUTIES
+    own_words = [w for w in words(asked_as) if w not in STOPWORDS and w not in snapshot.roles.words
+                 and not any(w in f.split() for r in roles for f in field_names(r))]
     cells = []
     for role in roles[:4]:
-        question = TOPIC_QUESTIONS[asked].format(role=role)
-        search = index.search(question, top_k, terms=TOPIC_TERMS[asked])
+        question = " ".join([TOPIC_QUESTIONS[asked].format(role=role), *own_words])
+        search = index.search(question, top_k, terms=TOPIC_TERMS[asked], roles=(role,))
         own = [h for h in search.hits if (g := snapshot.guides.get(h.row.source)) is not None and g.role == role][:2]
         hits = snapshot.with_continuations(own)
         text, sources = compose(search.query, hits, search.vector, index.sentences(hits), snapshot.roles, asked) \
@@ -47,7 +56,7 @@ def compare(index: Index, snapshot: Snapshot, roles: tuple[str, ...], topic: Top
 def compare_guides(index: Index, snapshot: Snapshot, role: str, topic: Topic, top_k: int) -> list[Cell]:
     """The figure each guide for one role gives, when several guides cover it: a cell per guide, by its title."""
     question = TOPIC_QUESTIONS[topic].format(role=role)
-    search = index.search(question, top_k * 2, terms=TOPIC_TERMS[topic])
+    search = index.search(question, top_k * 2, terms=TOPIC_TERMS[topic], roles=(role,))
     by_guide: dict[str, list[Hit]] = {}
     for hit in search.hits:
         guide = snapshot.guides.get(hit.row.source)

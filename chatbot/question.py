@@ -49,6 +49,7 @@ class Topic(StrEnum):
     PROS = "pros"
     CONS = "cons"
     INDUSTRIES = "industries"
+    PROGRESSION = "career progression"  # senior, lead and executive steps after the first job
 
 
 @dataclass(frozen=True)
@@ -165,12 +166,20 @@ _TOPIC_WORDS: tuple[tuple[Topic, WordRule], ...] = tuple(
          ("which certifications help?",), ("what degree do I need?",)),
         (Topic.EDUCATION, r"\b(degree|degrees|education|school|college|university|master'?s|bachelor'?s|phd|study)\b",
          ("do I need a degree?", "what should I study"), ("what skills do I need?",)),
-        (Topic.SKILLS, r"\b(skills?|tools?|languages?|technolog(y|ies)|stack|frameworks?|know-how)\b",
+        (Topic.SKILLS, r"\b(skills?|tools?|languages?|technolog(y|ies)|stack|frameworks?|know-how|maths?|"
+                       r"mathematics|statistics|coding|programming)\b",
          ("what skills do I need?", "which programming languages"), ("what degree do I need?",)),
         (Topic.STEPS, r"\b(how (do|can|would|should) (i|you|one) (become|get (into|started)|start)|steps?|path|"
                       r"roadmap|become|get into|break into|retrain|re-train|switch( careers?)? (to|into)|transition|"
                       r"move into)\b",
          ("what should I do, step by step, to become one?", "how do I get into it"), ("what does it pay?",)),
+        (Topic.PROGRESSION, r"\b(progress(ion)?|promot(ed|ions?)|advance(ment)?|career (ladder|growth)|move up|"
+                            r"climb|seniority|exec(utive)?s?( level)?|c-level|leadership roles?|highest (level|role|"
+                            r"position|you can (get|go|reach))|top (level|jobs?|roles?|positions?)|senior (roles?|"
+                            r"positions?|levels?)|where (can|does|could) (it|this|that) lead)\b",
+         ("whats the highest you can get in devops, like exec level jobs", "how do I get promoted?",
+          "what senior roles can I move up to?"),
+         ("what does a senior engineer earn?", "how do I become one?")),
         (Topic.INDUSTRIES, r"\b(industr(y|ies)|sectors?|fields?|companies|employers?|where (do|can) .{0,30}work)\b",
          ("in which sectors do they work?", "which industries hire"), ("what do they do?",)),
         (Topic.DUTIES, r"\b(what (do|does) .{0,40}\b(do|involve)|day to day|day-to-day|responsibilit(y|ies)|duties|"
@@ -184,6 +193,23 @@ FOLLOW_UP = _rule(
     r"^\W*(and|also|what about|how about|same (for|with)|and for|and what about|what of|then|ok,? and|for)\b",
     ("and for data scientists?", "what about UX people?", "same for nurses?"),
     ("is it good for data scientists?", "could I retrain as a data scientist?", "what do data scientists earn?"),
+)
+# Two things set side by side: a field named beside a role ("devops vs data science") is a second role then.
+COMPARES = _rule(
+    "compares",
+    r"\b(vs\.?|versus|compared? (to|with)|comparison|or|than|both|difference between|differences between|"
+    r"which (one|is|pays|earns|has))\b",
+    ("devops vs data science", "is data science better paid than devops?", "what do devops and data science both need"),
+    ("do I need a data science degree to become an ML engineer?", "how much math for data science?"),
+)
+# A guide's word on places other than the one its figures are for: "In other regions, adjust to local markets."
+OTHER_PLACES = _rule(
+    "other_places",
+    r"\b(other (regions|countries|locations|markets|parts of the world)|outside (the )?(us|u\.s\.|united states|uk)|"
+    r"internationally|local (market|conditions|cost of living)|var(y|ies) (by|with) (region|country|location)|"
+    r"depend(s|ing)? on (the )?(region|country|location))\b",
+    ("In other regions, adjust according to local market conditions.", "Pay varies by region."),
+    ("In the US, starting salaries can range from $70,000 to $100,000.", "Salaries depend on experience."),
 )
 # Words that point back at something said before: "is that enough?", "how long will it take?".
 REFERS_BACK = _rule(
@@ -215,6 +241,7 @@ TOPIC_TERMS: dict[Topic, str] = {
     Topic.PROS: "pros benefits advantages",
     Topic.CONS: "cons drawbacks disadvantages challenges",
     Topic.INDUSTRIES: "industries sectors companies",
+    Topic.PROGRESSION: "progression senior lead director manager leadership stage",
 }
 # The question asked of each role's guide when roles are compared ("{role}" is filled in).
 TOPIC_QUESTIONS: dict[Topic, str] = {
@@ -229,11 +256,12 @@ TOPIC_QUESTIONS: dict[Topic, str] = {
     Topic.PROS: "What are the pros of being a {role}?",
     Topic.CONS: "What are the cons of being a {role}?",
     Topic.INDUSTRIES: "Which industries employ a {role}?",
+    Topic.PROGRESSION: "What are the career progression paths and job titles at each stage for a {role}?",
 }
-LIST_TOPICS = frozenset({Topic.STEPS, Topic.SKILLS, Topic.CERTIFICATIONS, Topic.PROS, Topic.CONS})
+LIST_TOPICS = frozenset({Topic.STEPS, Topic.SKILLS, Topic.CERTIFICATIONS, Topic.PROS, Topic.CONS, Topic.PROGRESSION})
 FIGURE_TOPICS = frozenset({Topic.PAY, Topic.DURATION, Topic.OUTLOOK})  # a figure asked for: one, or none at all
 WORD_RULES: tuple[WordRule, ...] = (GREETING, THANKS, HELP, INJECTION, ASKER, ADDRESSEE, FOLLOW_UP, REFERS_BACK,
-                                    FIGURE_ASKED,
+                                    FIGURE_ASKED, COMPARES, OTHER_PLACES,
                                     *(rule for _, rule in _TOPIC_WORDS))
 
 
@@ -297,6 +325,11 @@ def understand(
     foreign = "" if named else _foreign(_without(text.lower(), [asker, addressee]), roles, stems)
     if not named and not foreign:
         named = _named(subject, roles, by_head_noun=True)  # "nurses" alone, but not "software engineer"
+    if not named and not foreign and asker:
+        # "What would my day look like as an ML engineer?": with no other role asked, the one they picture is it.
+        named = _named(_job(asker), roles, by_head_noun=False)
+    if not foreign:
+        named = _with_fields(named, subject, roles)
     topic = topic_of(subject)
     query, carried = text, ""
     if history:
@@ -341,6 +374,16 @@ def _named(text: str, roles: Roles, by_head_noun: bool) -> tuple[str, ...]:
     return tuple(sorted(found, key=order.__getitem__))
 
 
+def _with_fields(named: tuple[str, ...], text: str, roles: Roles) -> tuple[str, ...]:
+    """Roles named by their field ('data science'): alone, or beside a named role when the two are compared
+    ('devops vs data science'); a field beside a role otherwise qualifies it ('a data science degree')."""
+    fields = roles.in_fields(text) - set(named)
+    if not fields or (named and not COMPARES.find(text)):
+        return named
+    order = {name: i for i, name in enumerate(roles.names)}
+    return tuple(sorted({*named, *fields}, key=order.__getitem__))
+
+
 def _foreign(text: str, roles: Roles, stems: frozenset[str]) -> str:
     """The job title a text names that no guide's role covers, by the occupation lexicon; '' when none."""
     from chatbot.catalog import lexicon
@@ -374,6 +417,10 @@ class _Earlier:
     question: str = ""
 
 
+def _one(found: set[str]) -> str:
+    return next(iter(found)) if len(found) == 1 else ""
+
+
 def _earlier(history: Sequence[Turn], roles: Roles) -> _Earlier:
     """The role and topic the conversation was last about (the newest turn that names them wins)."""
     role, topic, question = "", None, ""
@@ -384,7 +431,7 @@ def _earlier(history: Sequence[Turn], roles: Roles) -> _Earlier:
         user = turn.get("role") == "user"
         if user and not question:
             question = content
-        if not role and (mentioned := roles.mentioned(content)):
+        if not role and (mentioned := roles.mentioned(content) or _one(roles.in_fields(content))):
             role = mentioned
         if user and topic is None:
             topic = topic_of(content)

@@ -6,6 +6,7 @@ import difflib
 import logging
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from typing import Any
@@ -22,7 +23,7 @@ from chatbot.encoders import make_query_encoder
 from chatbot.errors import IndexMissingError
 from chatbot.roles import Roles
 from chatbot.store import ChunkRow, GuideRow, Store
-from chatbot.text import STOPWORDS, content_stems, normalize, stem, words
+from chatbot.text import STOPWORDS, content_stems, is_english, normalize, stem, words
 
 RRF_K = 60
 FRESHNESS_PROBES = 3  # new chunks checked after a version switch
@@ -83,6 +84,15 @@ class Snapshot:
     def near_spellings(self, word: str) -> list[str]:
         """Guide words that could be this word misspelt: same first letter, length within two."""
         return [w for n in range(len(word) - 2, len(word) + 3) for w in self.spellings.get((word[0], n), ())]
+
+    @cached_property
+    def role_rows(self) -> dict[str, np.ndarray]:
+        """The row numbers of each role's chunks, so a search can rank within the roles a question names."""
+        out: dict[str, list[int]] = {}
+        for i, row in enumerate(self.rows):
+            if (guide := self.guides.get(row.source)) is not None and guide.role:
+                out.setdefault(guide.role, []).append(i)
+        return {role: np.asarray(found, dtype=np.int64) for role, found in out.items()}
 
     @cached_property
     def headings(self) -> list[tuple[str, str]]:
@@ -182,6 +192,7 @@ class Index:
     def warm_up(self) -> None:
         """Load the model and the snapshot now, so the first user does not wait for them."""
         self.search("warm up", 1)
+        is_english("warm")  # the spelling dictionary loads now too
 
     def snapshot(self) -> Snapshot:
         """The current snapshot; when the record's version moved, the next one is built in the background and this
@@ -302,7 +313,8 @@ class Index:
         """Fix typos against the guides' own vocabulary ('machne enginer' -> 'machine engineer')."""
         fixed = []
         for word in words(query):
-            if len(word) >= 3 and word not in snapshot.vocabulary and not word.isdigit() and word not in STOPWORDS:
+            if len(word) >= 3 and word not in snapshot.vocabulary and not word.isdigit() and word not in STOPWORDS \
+                    and not is_english(word):
                 # Only the word's own bucket: difflib over the whole vocabulary costs ~40 ms at 100k chunks.
                 close = difflib.get_close_matches(word, snapshot.near_spellings(word), n=1, cutoff=0.75)
                 word = close[0] if close else word
@@ -310,13 +322,14 @@ class Index:
         # "ml engineer" -> "machine learning engineer": the guides' own words rank better.
         return " ".join(snapshot.roles.expand(fixed))
 
-    def search(self, query: str, k: int = 4, depth: int = 20, terms: str = "") -> Search:
+    def search(self, query: str, k: int = 4, depth: int = 20, terms: str = "", roles: Sequence[str] = ()) -> Search:
         """Dense + BM25 over the live chunks, fused by reciprocal rank; best first. `terms` join the BM25 query only
-        (the guides' words for the topic asked: embedding them would pull every answer towards one topic)."""
+        (the guides' words for the topic asked: embedding them would pull every answer towards one topic); chunks
+        of the guides for `roles` (the roles the question names) rank before the others."""
         with self.store.reachable():
-            return self._search(query, k, depth, terms)
+            return self._search(query, k, depth, terms, frozenset(roles))
 
-    def _search(self, query: str, k: int, depth: int, terms: str = "") -> Search:
+    def _search(self, query: str, k: int, depth: int, terms: str = "", roles: frozenset[str] = frozenset()) -> Search:
         timings: dict[str, float] = {}
         started = time.perf_counter()
         snapshot = self.snapshot()
@@ -327,7 +340,9 @@ class Index:
         dense = self._dense(snapshot, vector, depth)
         timings["dense_ms"] = _ms(t)
         t = time.perf_counter()
-        lexical = self._bm25(snapshot, f"{query} {terms}" if terms else query, depth)
+        # Within the named roles' guides their own names rank nothing: "data science" would pick link lists.
+        own = frozenset(s for r in roles for s in Roles.own_stems(r)) if roles else frozenset()
+        lexical = self._bm25(snapshot, f"{query} {terms}" if terms else query, depth, own, roles)
         timings["bm25_ms"] = _ms(t)
         t = time.perf_counter()
         fused: dict[str, float] = {}
@@ -336,13 +351,21 @@ class Index:
                 fused[chunk_id] = fused.get(chunk_id, 0.0) + 1.0 / (RRF_K + rank + 1)
         dense_score = dict(dense)
         lexical_score = dict(lexical)
-        order = sorted(fused, key=lambda i: (-fused[i], snapshot.position[i]))[:k]
+        order = sorted(fused, key=lambda i: (not self._of_roles(snapshot, i, roles), -fused[i],
+                                             snapshot.position[i]))[:k]
         hits = [
             Hit(snapshot.rows[snapshot.position[i]], fused[i], dense_score.get(i, 0.0), lexical_score.get(i, 0.0))
             for i in order
         ]
         timings["fusion_ms"] = _ms(t)
         return Search(query, hits, vector, timings, snapshot)
+
+    @staticmethod
+    def _of_roles(snapshot: Snapshot, chunk_id: str, roles: frozenset[str]) -> bool:
+        if not roles:
+            return True
+        guide = snapshot.guides.get(snapshot.rows[snapshot.position[chunk_id]].source)
+        return guide is not None and guide.role in roles
 
     def _dense(self, snapshot: Snapshot, vector: np.ndarray, depth: int) -> list[tuple[str, float]]:
         try:
@@ -364,12 +387,18 @@ class Index:
         out = [(i, 1.0 - float(d)) for i, d in zip(ids, distances, strict=True) if i in snapshot.position]
         return out[:depth]
 
-    def _bm25(self, snapshot: Snapshot, query: str, depth: int) -> list[tuple[str, float]]:
-        tokens = [t for t in content_stems(query) if t not in snapshot.common]
+    def _bm25(self, snapshot: Snapshot, query: str, depth: int, drop: frozenset[str] = frozenset(),
+              roles: frozenset[str] = frozenset()) -> list[tuple[str, float]]:
+        tokens = [t for t in content_stems(query) if t not in snapshot.common and t not in drop]
         if not tokens:
             return []
         scores = snapshot.bm25.get_scores(tokens)
-        top = np.argsort(-scores)[:depth]
+        within = [snapshot.role_rows[r] for r in roles if r in snapshot.role_rows]
+        if within:  # the named roles' own chunks, best first
+            rows = np.concatenate(within)
+            top = rows[np.argsort(-scores[rows])[:depth]]
+        else:
+            top = np.argsort(-scores)[:depth]
         return [(snapshot.rows[i].id, float(scores[i])) for i in top if scores[i] > 0]
 
 

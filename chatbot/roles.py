@@ -12,7 +12,40 @@ from chatbot.text import STOPWORDS, stem, words
 if TYPE_CHECKING:
     from chatbot.store import GuideRow
 
-__all__ = ["Roles", "role_aliases", "singular"]
+__all__ = ["FIELDS", "Roles", "field_names", "role_aliases", "singular"]
+
+# The field a role's last word works in: "Data Scientist" works in "data science", "UX Designer" in "ux design".
+# People name the field when they mean the role ("how much math for data science?"). Kept as data: each entry is
+# checked by the tests against the examples below.
+FIELDS: dict[str, str] = {
+    "scientist": "science", "engineer": "engineering", "designer": "design", "developer": "development",
+    "analyst": "analytics", "manager": "management", "accountant": "accounting", "nurse": "nursing",
+    "teacher": "teaching", "architect": "architecture", "programmer": "programming", "consultant": "consulting",
+    "marketer": "marketing", "writer": "writing", "researcher": "research", "economist": "economics",
+    "statistician": "statistics", "physicist": "physics", "chemist": "chemistry", "biologist": "biology",
+    "psychologist": "psychology", "pharmacist": "pharmacy", "journalist": "journalism",
+    "photographer": "photography", "therapist": "therapy", "dentist": "dentistry", "lawyer": "law",
+    "administrator": "administration", "plumber": "plumbing", "carpenter": "carpentry", "pilot": "aviation",
+    "translator": "translation", "illustrator": "illustration", "animator": "animation", "editor": "editing",
+    "auditor": "auditing", "banker": "banking", "recruiter": "recruiting", "trader": "trading",
+}
+FIELD_EXAMPLES: tuple[tuple[str, str], ...] = (
+    ("Data Scientist", "data science"), ("UX Designer", "ux design"), ("DevOps Engineer", "devops engineering"),
+    ("Registered Nurse", "nursing"), ("Software Developer", "software development"),
+)
+
+
+def field_names(role: str) -> set[str]:
+    """The names of the field a role works in: 'Data Scientist' -> 'data science'; a one-word head alone too
+    ('nursing' for Registered Nurse) when the role's other words only qualify it."""
+    parts = words(role)
+    field = FIELDS.get(singular(parts[-1])) if parts else None
+    if not field:
+        return set()
+    names = {" ".join([*parts[:-1], field])}
+    if len(parts) == 1 or field in {"nursing", "dentistry", "pharmacy", "law", "plumbing", "carpentry"}:
+        names.add(field)
+    return names
 
 
 def role_aliases(role: str) -> set[str]:
@@ -42,6 +75,7 @@ class Roles:
         self._alias: dict[tuple[str, ...], list[str]] = {}  # singular alias words -> roles, in order
         self._expand: dict[tuple[str, ...], tuple[str, ...]] = {}  # short name -> the role's full words
         self._heads: dict[str, list[str]] = {}  # singular last word -> roles ending in it
+        self._fields: dict[tuple[str, ...], list[str]] = {}  # the field a role works in -> roles
         self._by_stem: dict[str, set[int]] = {}  # stem of an alias word -> roles using it
         full_names = {tuple(words(n)) for n in self.names}
         alias_words: set[str] = set()
@@ -61,6 +95,8 @@ class Roles:
                     for w in parts:
                         self._by_stem.setdefault(stem(w), set()).add(i)
             self._heads.setdefault(singular(full[-1]), []).append(name)
+            for field in field_names(name):
+                self._fields.setdefault(tuple(field.split()), []).append(name)
         self._full = {tuple(singular(w) for w in f) for f in full_names}
         self._longest = max((len(k) for k in self._alias), default=0)
         self.words = frozenset(alias_words)  # every word of every name and short form
@@ -121,6 +157,19 @@ class Roles:
         # A last word inside a name already found is not another role: "platform engineer" is only the role
         # that alias names, not every engineer.
         return found | {r for i, w in enumerate(said) if len(w) > 3 and i not in used for r in self._heads.get(w, ())}
+
+    def in_fields(self, text: str) -> set[str]:
+        """The roles whose field a text names ('how much math for data science?' -> Data Scientist)."""
+        said = [w.lower() for w in words(text)]
+        longest = max((len(k) for k in self._fields), default=0)
+        return {r for i in range(len(said)) for n in range(1, min(longest, len(said) - i) + 1)
+                for r in self._fields.get(tuple(said[i : i + n]), ())}
+
+    @staticmethod
+    def own_stems(role: str) -> set[str]:
+        """The stems of a role's name and field ('data', 'scientist', 'scienc'): within its own guides they rank
+        nothing."""
+        return {stem(w) for w in words(role) + [w for f in field_names(role) for w in f.split()]}
 
     def covers(self, stems: set[str]) -> bool:
         """True when one role's names use all these stems ('engineer' for Machine Learning Engineer)."""

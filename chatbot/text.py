@@ -200,3 +200,15 @@ def _stemmer():  # type: ignore[no-untyped-def]
 def content_stems(text: str) -> list[str]:
     """Stems of the words that carry meaning (no stopwords)."""
     return [stem(w) for w in words(text) if w not in STOPWORDS]
+
+
+@lru_cache(maxsize=1)
+def _english():  # type: ignore[no-untyped-def]
+    from spellchecker import SpellChecker
+
+    return SpellChecker(language="en", distance=1)
+
+
+def is_english(word: str) -> bool:
+    """True for a word of everyday English ('highest', 'exec'): such a word is what the asker meant, not a typo."""
+    return word in _english()

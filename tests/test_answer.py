@@ -289,3 +289,10 @@ def test_a_figure_question_without_a_figure_in_the_guides_is_refused(tmp_path: A
     assert answer.refused and answer.reason is Reason.NOT_COVERED and "no figure for pay" in answer.matched
     assert answer.sources == [] and "employer" not in answer.text
     assert not ask(chain, "Does a lifeguard earn well?").refused  # not asking for a figure: the sentence answers
+
+
+def test_enumerations_are_recognized_by_their_examples() -> None:
+    from chatbot.answer import ENUMERATES
+
+    assert all(ENUMERATES.find(t) for t in ENUMERATES.matches)
+    assert not any(ENUMERATES.find(t) for t in ENUMERATES.ignores)

@@ -337,3 +337,22 @@ def test_the_sets_are_in_the_evaluation_format(tmp_path: Path) -> None:
 
     assert all(not c.expect_refusal for c in load_cases(ROOT / "eval" / "benign.jsonl"))
     assert all(c.expect_refusal for c in load_cases(ROOT / "eval" / "attack.jsonl"))
+
+
+def test_a_role_can_be_named_by_its_field() -> None:
+    roles = Roles([ML, "Data Scientist", "DevOps Engineer"])
+    assert understand("how much math do i need for data science", [], roles).roles == ("Data Scientist",)
+    # Beside a named role, a field is a second role only when the two are compared.
+    assert understand("devops vs data science: who earns more?", [], roles).roles == ("Data Scientist",
+                                                                                     "DevOps Engineer")
+    assert understand("do I need a data science degree to become an ML engineer?", [], roles).roles == (ML,)
+
+
+def test_the_role_an_asker_pictures_themself_in_is_the_subject() -> None:
+    assert understand("What would my day to day work look like as an ML engineer?", [], ROLES).roles == (ML,)
+    assert understand("As a teacher, how do I become a data scientist?", [], ROLES).roles == ("Data Scientist",)
+
+
+def test_career_progression_is_a_topic() -> None:
+    assert topic_of("whats the highest you can get in devops, like exec level jobs") is Topic.PROGRESSION
+    assert topic_of("what does a senior engineer earn?") is Topic.PAY

@@ -366,3 +366,18 @@ def test_the_real_retriever_survives_unencodable_text(seed: Index) -> None:
     for query in ["\ud800", "?\udfff", "salary \ud800"]:
         documents = HybridRetriever(index=seed, k=2).invoke(query)
         assert len(documents) == 2
+
+
+@pytest.mark.parametrize("typed", ["whats the highest you can get, like exec level jobs", "how much math"])
+def test_everyday_english_words_are_not_corrected_into_guide_words(seed_hash_index: Index, typed: str) -> None:
+    fixed = seed_hash_index.correct(typed, seed_hash_index.snapshot())
+    assert fixed == typed.replace(",", "")
+
+
+def test_a_search_ranks_the_named_roles_chunks_first(roles_index: Index) -> None:
+    snapshot = roles_index.snapshot()
+    role = snapshot.roles.names[-1]
+    found = roles_index.search("what does the job pay", 4, roles=(role,))
+    first = snapshot.guides[found.hits[0].row.source].role
+    assert first == role
+    assert any(snapshot.guides[h.row.source].role != role for h in roles_index.search("what does the job pay", 4).hits)

@@ -92,3 +92,19 @@ def test_roles_of_guides_take_their_given_aliases() -> None:
                              row("c.md", "Data Scientist")])
     assert roles.names == ["Data Scientist", ML]  # two guides for one role: one role
     assert roles.mentioned("what does a numbers wizard do") == "Data Scientist"
+
+
+def test_every_field_example_is_derived() -> None:
+    from chatbot.roles import FIELD_EXAMPLES, field_names
+
+    for role, field in FIELD_EXAMPLES:
+        assert field in field_names(role), role
+    assert field_names("Cashier") == set()  # no field known: nothing made up
+
+
+def test_a_field_names_its_role() -> None:
+    roles = Roles(["Data Scientist", "DevOps Engineer", ML])
+    assert roles.in_fields("how much math do I need for data science?") == {"Data Scientist"}
+    assert roles.in_fields("is machine learning engineering hard?") == {ML}
+    assert roles.in_fields("what is science?") == set()  # the field word alone names no role with modifiers
+    assert {"data", "scientist", "scienc"} <= roles.own_stems("Data Scientist")
