@@ -373,33 +373,41 @@ def goal2_section(entry: dict[str, Any] | None, targets: list[list[Any]]) -> str
         return "\n\n".join([head, before, "Not measured yet: run `python bench/run.py --only switch`."])
     assert entry is not None
     waited = switch_waits(r)
-    target_row(targets, f"Goal 2: answer p95 during a re-ingest at {r.get('size', '?')}", "<= 100 ms",
-               r.get("p95_ms"), r.get("p95_ms") is not None and r["p95_ms"] <= 100, f"{r.get('p95_ms', 0):.1f} ms")
+    target_row(targets, "Goal 2: answer p95 during a re-ingest at 100k", "<= 100 ms", r.get("p95_ms"),
+               r.get("p95_ms") is not None and r["p95_ms"] <= 100,
+               f"{r.get('p95_ms', 0):.1f} ms" + ("" if r.get("size") == "100k" else f" (at {r.get('size')} only)"))
     target_row(targets, "Goal 2: no request waits for the build", "none", waited, waited == 0,
                f"{waited} (slowest {r.get('max_ms', 0):,.0f} ms, build {r.get('build_s', 0):.1f} s)")
-    rows = [["during the background build", r.get("answers", ""), r.get("p50_ms", ""), r.get("p95_ms", ""),
-             r.get("max_ms", ""), r.get("build_s", ""), r.get("fresh_after_s", "")]]
+    keys = ["answers", "p50_ms", "p95_ms", "max_ms", "switch_max_ms", "build_s", "ingest_s", "fresh_after_s",
+            "peak_rss_mb"]
+    rows = [["new snapshot built in the background (now)", *[r.get(k, "") for k in keys]]]
     fg = r.get("foreground")
     if isinstance(fg, dict) and fg:
-        rows.append(["build in the foreground (as before)", fg.get("answers", ""), fg.get("p50_ms", ""),
-                     fg.get("p95_ms", ""), fg.get("max_ms", ""), fg.get("build_s", ""), fg.get("fresh_after_s", "")])
+        rows.append(["built by the request that sees the new version (before)", *[fg.get(k, "") for k in keys]])
     return "\n\n".join([
         head, provenance(entry), before,
-        f"A re-ingest at {r.get('size', '?')} ({r.get('chunks', '?')} chunks) while questions keep coming; "
-        "`fresh after`: seconds from the ingest's end until answers come from the new version.",
-        table(["case", "answers", "p50 ms", "p95 ms", "max ms", "build s", "fresh after s"], rows),
+        f"`python ingest.py` re-ingests a copy of the {r.get('size', '?')} index ({r.get('chunks', '?')} chunks) "
+        "after one edit (the seed guide's salary figure) while this process answers full answers in a loop. "
+        "Latencies over the window from the ingest's start to a few seconds after the first answer with the new "
+        "figure; `max in switch`: the slowest answer between the record's commit and that first fresh answer; "
+        "`fresh after`: seconds from the commit to it. A request counts as waiting when it took over 100 ms and at "
+        "least half the build time, starting after the commit.",
+        table(["snapshot", "answers", "p50 ms", "p95 ms", "max ms", "max in switch ms", "build s", "ingest s",
+               "fresh after s", "peak RSS MB"], rows),
+        "Slowest answers (ms, seconds after the commit): " + "; ".join(
+            f"{name}: " + ", ".join(f"{x['ms']:,.0f} ({x['after_commit_s']:+.1f} s)" for x in row.get("slowest", []))
+            for name, row in (("background", r), ("foreground", fg if isinstance(fg, dict) else {}))
+            if row.get("slowest")) + ".",
     ])
 
 
 def switch_waits(r: dict[str, Any]) -> int | None:
-    """Requests that waited for the build: the script's own count when it gives one, else one if the slowest
-    answer took more than a second (the build takes many)."""
-    for key in ("waited", "waits", "waiting"):
-        if isinstance(r.get(key), int):
-            return int(r[key])
-    if r.get("max_ms") is None:
+    """Answers that waited for the snapshot build, among the slowest the script kept: one counts when it started
+    after the record's commit and took over 100 ms (the p95 bound) and at least half the build time."""
+    if "slowest" not in r or "build_s" not in r:
         return None
-    return int(r["max_ms"] > 1000)
+    bound = max(100.0, 500 * float(r["build_s"]))
+    return sum(1 for s in r["slowest"] if s["ms"] >= bound and s.get("after_commit_s", 0) >= 0)
 
 
 def build_facts(results: dict[str, dict[str, Any]], size: str) -> dict[str, Any] | None:
