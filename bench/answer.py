@@ -53,6 +53,7 @@ HOTSPOTS = {
     ("question.py", "understand"): "question.understand",
     ("answer.py", "compose"): "answer.compose",
     ("embeddings.py", "embed"): "query embedding (model)",
+    ("encoders.py", "embed"): "query embedding (ONNX model)",
     ("retrieval.py", "_dense"): "dense search (Chroma)",
     ("retrieval.py", "_bm25"): "BM25",
     ("store.py", "sentences"): "sentence vectors from SQLite",
@@ -61,15 +62,20 @@ STEPS = ["embed_ms", "model_ms", "dense_ms", "bm25_ms", "fusion_ms", "retrieve_m
 
 
 class QueryTimer:
-    """The real embedder, remembering how long the model took for the last query."""
+    """A query encoder (torch or ONNX), remembering how long the model took for the last query."""
 
     def __init__(self, inner: Any) -> None:
         self.inner = inner
         self.name = inner.name
+        self.kind = getattr(inner, "kind", "torch")  # the calibration tells encoders apart by this
         self.last_ms = 0.0
 
     def count_tokens(self, text: str) -> int:
         return int(self.inner.count_tokens(text))
+
+    @property
+    def dimension(self) -> int:
+        return int(self.inner.dimension)
 
     def embed(self, texts: list[str]) -> np.ndarray:
         started = time.perf_counter()
@@ -97,16 +103,21 @@ def default_encoder() -> str:
     return str(getattr(Settings(), "query_encoder", "torch"))
 
 
-def open_ours(folder: Path, timer: QueryTimer, encoder: str) -> tuple[Index, float, float]:
-    """Our index with one query encoder, warmed up: the index, seconds to open, RSS it added."""
-    store = Store(folder)
-    index = Index(store, timer) if encoder == "torch" and len(encoders_in_code()) == 1 else Index(
-        store, timer, query_encoder=encoder)
+def open_ours(folder: Path, real: Any, encoder: str) -> tuple[Index, QueryTimer, float, float]:
+    """Our index with one query encoder, warmed up: the index, its timed query encoder, seconds to open, RSS added."""
     before, started = rss_mb(), time.perf_counter()
+    if encoders_in_code() == ["torch"]:  # before the query encoder setting: the document model encodes queries
+        timer = QueryTimer(real)
+        index = Index(Store(folder), timer)
+    else:
+        from chatbot.encoders import make_query_encoder
+
+        timer = QueryTimer(make_query_encoder(encoder, real, threads=1))
+        index = Index(Store(folder), real, query_encoder=timer)
     index.warm_up()
     index.embed_query("warm up the query encoder")
     index._embed_query.cache_clear()
-    return index, time.perf_counter() - started, rss_mb() - before
+    return index, timer, time.perf_counter() - started, rss_mb() - before
 
 
 def open_size(spec: str, real: Any, n_questions: int, encoders: list[str], with_peer: bool,
@@ -119,8 +130,7 @@ def open_size(spec: str, real: Any, n_questions: int, encoders: list[str], with_
         cases += [Case(q["id"], q["question"], [], q["expect_context"], [], [], False) for q in generated]
     sides: dict[str, dict[str, Any]] = {}
     for encoder in encoders:
-        timer = QueryTimer(real)
-        index, load_s, added_mb = open_ours(folder, timer, encoder)
+        index, timer, load_s, added_mb = open_ours(folder, real, encoder)
         sides[encoder] = {"index": index, "timer": timer, "chain": build_chain(index, top_k=4),
                           "load_s": round(load_s, 2), "rss_mb_opened": round(added_mb, 1)}
         log(f"{spec} ours/{encoder}: {info['chunks']} chunks, opened in {load_s:.1f}s")
@@ -150,7 +160,7 @@ def ask_one(side: dict[str, Any], case: Case) -> dict[str, Any]:
     cpu_ms = (time.process_time() - cpu) * 1000
     t = answer.timings
     sample = {k: t.get(k, 0.0) for k in STEPS}
-    # model_ms: the torch model call, when the torch embedder encoded the query (ONNX queries bypass it)
+    # model_ms: the query encoder's own call (torch or ONNX)
     sample.update(total_ms=total, cpu_ms=cpu_ms, model_ms=side["timer"].last_ms, case=case, answer=answer)
     sample["other_ms"] = total - t.get("retrieve_ms", 0.0) - t.get("compose_ms", 0.0)
     return sample
