@@ -51,6 +51,7 @@ CREATE INDEX IF NOT EXISTS chunks_hash ON chunks(hash);
 # Format 1 (no `store_format` in meta; float32 vectors, texts repeated) is converted when opened.
 STORE_FORMAT = 2
 _VACUUM_SHARE = 0.25  # free pages above this share of the file are given back to the disk after an ingest
+_WAL_LIMIT = 16 * 1024 * 1024  # bytes of write-ahead log kept on disk once it has been checkpointed
 
 
 def encode_vector(vector: np.ndarray) -> bytes:
@@ -215,6 +216,7 @@ class SqliteRecord:
             conn = sqlite3.connect(self.path, check_same_thread=False, timeout=30, isolation_level=None)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=FULL")
+            conn.execute(f"PRAGMA journal_size_limit={_WAL_LIMIT}")
             conn.executescript(_SCHEMA)
             have = {r[1] for r in conn.execute("PRAGMA table_info(guides)")}
             for name, definition in _ADDED_GUIDE_COLUMNS:
@@ -360,8 +362,10 @@ def _compact(db: sqlite3.Connection) -> None:
     try:
         if pages and free > _VACUUM_SHARE * pages:
             db.execute("VACUUM")
-        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    except sqlite3.OperationalError as exc:  # a reader in another process holds the file: next time, then
+        # PASSIVE never waits for readers (an app answering from this file); the log is cut back to
+        # _WAL_LIMIT the next time it restarts from the top.
+        db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+    except sqlite3.OperationalError as exc:  # another process holds the file: next time, then
         log.info("index record not compacted now: %s", exc)
 
 
