@@ -328,14 +328,23 @@ def goal1_section(results: dict[str, dict[str, Any]], targets: list[list[Any]]) 
     return "\n\n".join(p for p in parts if p)
 
 
+def pct(x: float | None) -> str:
+    return f"{x:.1%}" if x is not None else NOT_MEASURED
+
+
+def fine(x: float | None) -> str:
+    """Four decimals: cosines and thresholds differ in the third."""
+    return f"{x:.4f}" if isinstance(x, int | float) else ""
+
+
 def encoder_part(entry: dict[str, Any] | None, targets: list[list[Any]]) -> str:
     r = get(entry, "result")
     indexes = {"seed": {}, "1k": {}, **(get(r, "indexes") or {})}  # named rows always: a Targets row is never stale
     rows = []
     for name, agree in indexes.items():
         same = agree.get("same_top4")
-        rows.append([name, f"{same:.1%}" if same is not None else NOT_MEASURED, agree.get("cosine_mean", ""),
-                     agree.get("cosine_min", "")])
+        rows.append([name, agree.get("chunks", ""), pct(same), pct(agree.get("same_top4_order")),
+                     pct(agree.get("same_top1")), fine(agree.get("cosine_mean")), fine(agree.get("cosine_min"))])
         target_row(targets, f"Goal 1: ONNX int8 query encoder, same top-4 as torch at {name}", ">= 98 %", same,
                    same is not None and same >= 0.98, f"{same:.1%}" if same is not None else "")
     if not r:
@@ -348,13 +357,18 @@ def encoder_part(entry: dict[str, Any] | None, targets: list[list[Any]]) -> str:
         keys = [k for k in by_encoder.get("torch", {}) if isinstance(by_encoder["torch"][k], int | float)]
         for key in keys:
             score_rows.append([set_name, key, *[get(by_encoder, e, key) for e in ("torch", "onnx-int8")]])
+    thresholds = r.get("thresholds") or {}
+    if thresholds:
+        score_rows.append(["dev (calibration)", "min_evidence", *[fine(get(thresholds, e, "min_evidence"))
+                                                                 for e in ("torch", "onnx-int8")]])
     export = [f"export {r['export_s']} s" if "export_s" in r else "",
               f"ONNX file {r['onnx_bytes'] / 1e6:.1f} MB" if "onnx_bytes" in r else ""]
     return "\n\n".join(p for p in [
         "Query encoder, ONNX int8 against torch (`bench/encoder.py`):",
         provenance(entry),
         f"{r.get('questions', '?')} questions; " + ", ".join(e for e in export if e) + ".",
-        table(["index", "same top-4", "cosine mean", "cosine min"], rows) if rows else "",
+        table(["index", "chunks", "same top-4", "same top-4, same order", "same top-1", "query cosine mean",
+               "query cosine min"], rows) if rows else "",
         table(["encoder", "query p50 ms", "query p95 ms"], lat_rows) if lat_rows else "",
         table(["set", "score", "torch", "onnx-int8"], [[a, b, "" if c is None else c, "" if d is None else d]
                                                       for a, b, c, d in score_rows]) if score_rows else "",
