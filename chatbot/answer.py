@@ -10,7 +10,17 @@ from typing import Any
 import numpy as np
 
 from chatbot.chunking import sentence_lines
-from chatbot.question import FIGURE_TOPICS, LIST_TOPICS, OTHER_PLACES, TOPIC_RULES, Act, Reason, Topic, WordRule
+from chatbot.question import (
+    FIGURE_TOPICS,
+    LIST_TOPICS,
+    OTHER_PLACES,
+    TOPIC_RULES,
+    TOPIC_TERMS,
+    Act,
+    Reason,
+    Topic,
+    WordRule,
+)
 from chatbot.retrieval import Hit
 from chatbot.roles import Roles
 from chatbot.text import STOPWORDS, stem, words
@@ -193,7 +203,7 @@ def compose(
         lexical = len(query_stems & unit_stems) / len(query_stems) if query_stems else 0.0
         shape = 0.12 if any(s.search(unit.text) for s in wanted) else 0.0
         unit.score = float(unit.vector @ vector) + 0.5 * lexical + shape + (0.04 if unit.hit_rank == 0 else 0.0)
-        unit.score += _topic_score(unit, topic, query)
+        unit.score += _topic_score(unit, topic, query) + (TOPIC_BONUS if unit.hit.on_topic else 0.0)
     best = max(units, key=lambda u: u.score)
     near = [u for u in units if u.hit_rank <= best.hit_rank + 1]
     ranked = sorted(near, key=lambda u: -u.score)
@@ -212,7 +222,7 @@ def compose(
             if unit.is_bullet and unit.indent == 0 and not unit.is_label:
                 chosen[id(unit)] = unit
     if topic in LIST_TOPICS:
-        _choose_topic_lists(topic, query, best, units, chosen)
+        _choose_topic_lists(topic, query, best, units, chosen, roles)
     for unit in list(chosen.values()):
         _expand_list(unit, units, chosen)
     for unit in list(chosen.values()):
@@ -266,7 +276,8 @@ def _topic_score(unit: _Unit, topic: Topic | None, query: str) -> float:
     return score
 
 
-def _choose_topic_lists(topic: Topic, query: str, best: _Unit, units: list[_Unit], chosen: dict[int, _Unit]) -> None:
+def _choose_topic_lists(topic: Topic, query: str, best: _Unit, units: list[_Unit], chosen: dict[int, _Unit],
+                        roles: Roles | Sequence[str] = ()) -> None:
     """For a list topic (steps, skills, pros…): the lists labelled with it, else the nearest section's own list,
     whole, in place of the prose around it."""
     asked, unasked = [TOPIC_RULES[topic]], list[WordRule]()
@@ -275,7 +286,11 @@ def _choose_topic_lists(topic: Topic, query: str, best: _Unit, units: list[_Unit
         (asked if TOPIC_RULES[other].find(query) else unasked).append(TOPIC_RULES[other])
     near = [u for u in units if u.hit_rank <= best.hit_rank + 1]
     labels = [u for u in units if u.is_label and any(r.find(u.text) for r in asked)
-              and not any(r.find(u.text) for r in unasked)][:2]
+              and not any(r.find(u.text) for r in unasked)]
+    # "Soft skills?" asks for the "Soft Skills:" list, not every list of skills.
+    asked_words = {stem(w) for w in words(query) if w not in STOPWORDS and not any(r.find(w) for r in asked)} - {
+        stem(w) for w in words(TOPIC_TERMS[topic])} - Roles.of(roles).stems
+    labels = ([u for u in labels if asked_words & {stem(w) for w in words(u.text)}] or labels)[:2]
     if labels:
         chosen.clear()  # "Cons:" and its items answer "drawbacks?"; the Pros beside them do not
         chosen.update((id(u), u) for u in labels)

@@ -102,7 +102,8 @@ def build_chain(
         started = time.perf_counter()
         topic = pending.understood.topic if pending.understood else None
         roles = pending.understood.roles if pending.understood else ()
-        search = index.search(pending.query, top_k, terms=TOPIC_TERMS[topic] if topic else "", roles=roles)
+        search = index.search(pending.query, top_k, terms=TOPIC_TERMS[topic] if topic else "", roles=roles,
+                              topic=topic, level=pending.understood.level if pending.understood else None)
         answer.timings.update(search.timings)
         answer.timings["retrieve_ms"] = round((time.perf_counter() - started) * 1000, 2)
         answer.retrieved = [retrieved_of(h) for h in search.hits]

@@ -42,7 +42,7 @@ def compare(index: Index, snapshot: Snapshot, roles: tuple[str, ...], topic: Top
     cells = []
     for role in roles[:4]:
         question = " ".join([TOPIC_QUESTIONS[asked].format(role=role), *own_words])
-        search = index.search(question, top_k, terms=TOPIC_TERMS[asked], roles=(role,))
+        search = index.search(question, top_k, terms=TOPIC_TERMS[asked], roles=(role,), topic=asked)
         own = [h for h in search.hits if (g := snapshot.guides.get(h.row.source)) is not None and g.role == role][:2]
         hits = snapshot.with_continuations(own)
         text, sources = compose(search.query, hits, search.vector, index.sentences(hits), snapshot.roles, asked) \
@@ -56,7 +56,7 @@ def compare(index: Index, snapshot: Snapshot, roles: tuple[str, ...], topic: Top
 def compare_guides(index: Index, snapshot: Snapshot, role: str, topic: Topic, top_k: int) -> list[Cell]:
     """The figure each guide for one role gives, when several guides cover it: a cell per guide, by its title."""
     question = TOPIC_QUESTIONS[topic].format(role=role)
-    search = index.search(question, top_k * 2, terms=TOPIC_TERMS[topic], roles=(role,))
+    search = index.search(question, top_k * 2, terms=TOPIC_TERMS[topic], roles=(role,), topic=topic)
     by_guide: dict[str, list[Hit]] = {}
     for hit in search.hits:
         guide = snapshot.guides.get(hit.row.source)

@@ -24,6 +24,13 @@ class Act(StrEnum):
     ATTACK = "attack"  # an attempt to change or reveal the bot's instructions
 
 
+class Level(StrEnum):
+    """The career stage a question is about, when it names one ("junior", "senior")."""
+
+    JUNIOR = "junior"
+    SENIOR = "senior"
+
+
 class Reason(StrEnum):
     """Why a question was refused (empty when it was answered)."""
 
@@ -146,8 +153,9 @@ ADDRESSEE = _rule(
 _TOPIC_WORDS: tuple[tuple[Topic, WordRule], ...] = tuple(
     (topic, _rule(topic.name.lower(), pattern, matches, ignores))
     for topic, pattern, matches, ignores in [
-        (Topic.CONS, r"\b(cons|drawbacks?|downsides?|disadvantages?|negatives?|bad (side|parts?)|worst)\b",
-         ("drawbacks?", "what are the cons"), ("what are the pros?",)),
+        (Topic.CONS, r"\b(cons|drawbacks?|downsides?|disadvantages?|negatives?|bad (side|parts?)|worst|hardest|"
+                     r"challenges|difficult(ies)?|stressful)\b",
+         ("drawbacks?", "what are the cons", "what are the hardest parts of the job?"), ("what are the pros?",)),
         (Topic.PROS, r"\b(pros|benefits?|advantages?|upsides?|perks?|good (side|parts?)|best (thing|part)s?)\b",
          ("what are the pros?", "any perks?"), ("what does it pay?",)),
         (Topic.DURATION, r"\bhow (long|many (years|months))\b|\b(years|months) (does it take|to become)\b|"
@@ -164,8 +172,9 @@ _TOPIC_WORDS: tuple[tuple[Topic, WordRule], ...] = tuple(
          ("what is the job outlook?", "are they in demand?"), ("what do they earn?",)),
         (Topic.CERTIFICATIONS, r"\b(certifications?|certificates?|certified|credentials?)\b",
          ("which certifications help?",), ("what degree do I need?",)),
-        (Topic.EDUCATION, r"\b(degree|degrees|education|school|college|university|master'?s|bachelor'?s|phd|study)\b",
-         ("do I need a degree?", "what should I study"), ("what skills do I need?",)),
+        (Topic.EDUCATION, r"\b(degree|degrees|education|school|college|university|master'?s|bachelor'?s|phd|study|"
+                          r"bootcamps?|courses?)\b",
+         ("do I need a degree?", "what should I study", "is a bootcamp enough?"), ("what skills do I need?",)),
         (Topic.SKILLS, r"\b(skills?|tools?|languages?|technolog(y|ies)|stack|frameworks?|know-how|maths?|"
                        r"mathematics|statistics|coding|programming)\b",
          ("what skills do I need?", "which programming languages"), ("what degree do I need?",)),
@@ -183,10 +192,21 @@ _TOPIC_WORDS: tuple[tuple[Topic, WordRule], ...] = tuple(
         (Topic.INDUSTRIES, r"\b(industr(y|ies)|sectors?|fields?|companies|employers?|where (do|can) .{0,30}work)\b",
          ("in which sectors do they work?", "which industries hire"), ("what do they do?",)),
         (Topic.DUTIES, r"\b(what (do|does) .{0,40}\b(do|involve)|day to day|day-to-day|responsibilit(y|ies)|duties|"
-                       r"tasks?|typical day|role of)\b",
-         ("what does a data scientist do?", "what's a typical day like"), ("what does it pay?",)),
+                       r"tasks?|typical day|role of|(this|the) role (often )?involves|responsible for)\b",
+         ("what does a data scientist do?", "what's a typical day like", "This role often involves training models."),
+         ("what does it pay?",)),
     ]
 )
+# The stage a question asks about; a section headed with it ("Entry-Level Positions") is the one to read.
+LEVEL_RULES: dict[Level, WordRule] = {
+    Level.JUNIOR: _rule("junior", r"\b(junior|entry[- ]level|beginners?|graduates?|new grads?|first (job|role|year)|"
+                                  r"starting out|interns?(hips?)?|trainees?)\b",
+                        ("what tasks do junior devops engineers get?", "Entry-Level Positions:"),
+                        ("what does a senior engineer do?", "how do I become one?")),
+    Level.SENIOR: _rule("senior", r"\b(senior|seniors|lead|principal|staff|experienced|veteran)\b",
+                        ("what does a senior data scientist do differently?", "On Being a Senior DevOps Engineer"),
+                        ("what do juniors do?", "entry-level pay")),
+}
 # A message that only continues the last one: "and for data scientists?", "what about UX designers?".
 FOLLOW_UP = _rule(
     "follow_up",
@@ -258,10 +278,28 @@ TOPIC_QUESTIONS: dict[Topic, str] = {
     Topic.INDUSTRIES: "Which industries employ a {role}?",
     Topic.PROGRESSION: "What are the career progression paths and job titles at each stage for a {role}?",
 }
+# What a section on each topic is about, in words the embedding model places near such sections: a section is
+# tagged with the topic its own vector is nearest to (retrieval.Index.tags).
+TOPIC_DESCRIPTIONS: dict[Topic, str] = {
+    Topic.DUTIES: "What the job is: role definition, what they do day to day, responsibilities, duties and tasks.",
+    Topic.STEPS: "How to become one: the steps to get into the career, the path to follow, getting started.",
+    Topic.DURATION: "How long it takes to become one: years of study and experience needed.",
+    Topic.EDUCATION: "Education needed: degrees, university, college, bootcamps and courses.",
+    Topic.SKILLS: "Skills needed: technical skills, soft skills, tools, technologies and programming languages to "
+    "learn.",
+    Topic.CERTIFICATIONS: "Certifications and licenses that help: professional certificates and credentials.",
+    Topic.PAY: "Pay: salary, wages, earnings and compensation, starting and median salary.",
+    Topic.OUTLOOK: "Job outlook: demand, job growth, number of openings and future prospects.",
+    Topic.PROS: "Pros: advantages and benefits of the career, what is good about it.",
+    Topic.CONS: "Cons: disadvantages, drawbacks and challenges of the career.",
+    Topic.INDUSTRIES: "Industries and sectors that employ them: the companies and employers they work for.",
+    Topic.PROGRESSION: "Career progression: promotion from junior to senior, lead, manager, director and executive "
+    "job titles.",
+}
 LIST_TOPICS = frozenset({Topic.STEPS, Topic.SKILLS, Topic.CERTIFICATIONS, Topic.PROS, Topic.CONS, Topic.PROGRESSION})
 FIGURE_TOPICS = frozenset({Topic.PAY, Topic.DURATION, Topic.OUTLOOK})  # a figure asked for: one, or none at all
 WORD_RULES: tuple[WordRule, ...] = (GREETING, THANKS, HELP, INJECTION, ASKER, ADDRESSEE, FOLLOW_UP, REFERS_BACK,
-                                    FIGURE_ASKED, COMPARES, OTHER_PLACES,
+                                    FIGURE_ASKED, COMPARES, OTHER_PLACES, *LEVEL_RULES.values(),
                                     *(rule for _, rule in _TOPIC_WORDS))
 
 
@@ -280,6 +318,7 @@ class Question:
     refers_back: bool = False  # it points at what was said before ("where should I show them off?")
     wants_figure: bool = False  # it asks for a figure of a topic answered by figures (pay, how long)
     places: tuple[str, ...] = ()  # the countries it asks about ("in Sri Lanka"; not the one it says "outside")
+    level: Level | None = None  # the career stage it asks about ("junior devops engineers")
 
     @property
     def compares(self) -> bool:
@@ -344,8 +383,9 @@ def understand(
             query, carried = f"{text} ({earlier.question})", earlier.question
     wants_figure = topic in FIGURE_TOPICS and bool(FIGURE_ASKED.find(subject))
     places = tuple(places_in(_OUTSIDE.sub(" ", text)))
+    level = next((lvl for lvl, rule in LEVEL_RULES.items() if rule.find(subject)), None)
     return Question(raw, text, Act.CAREER, named, foreign, topic, query, carried, bool(REFERS_BACK.find(subject)),
-                    wants_figure, places, asker=_job(asker))
+                    wants_figure, places, level, asker=_job(asker))
 
 
 _OUTSIDE = re.compile(r"\b(outside|other than|apart from|except)( of)?( the)? [\w.]+( [\w.]+)?", re.I)

@@ -21,11 +21,14 @@ from chatbot.chunking import sentence_spans
 from chatbot.embeddings import Embedder, embed_with_sentences
 from chatbot.encoders import make_query_encoder
 from chatbot.errors import IndexMissingError
+from chatbot.question import LEVEL_RULES, TOPIC_DESCRIPTIONS, TOPIC_RULES, Level, Topic
 from chatbot.roles import Roles
 from chatbot.store import ChunkRow, GuideRow, Store
 from chatbot.text import STOPWORDS, content_stems, is_english, normalize, stem, words
 
 RRF_K = 60
+TOPIC_WEIGHT = 0.5  # a chunk on the topic asked ranks as if it stood half-way up a third list
+MIN_TAG_SCORE = 0.3  # below it a chunk is on no topic (link lists, "Future Reading"), measured on real guides
 FRESHNESS_PROBES = 3  # new chunks checked after a version switch
 FRESHNESS_TRIES = 5
 RETRY_AFTER_S = 5.0  # a failed background build is tried again by the first request after this
@@ -49,6 +52,7 @@ class Snapshot:
     position: dict[str, int] = field(default_factory=dict)
     chunks: Any = field(default=None, repr=False)  # the Chroma collection, from the client that sees this version
     system: Any = field(default=None, repr=False)  # that client's system once a newer one replaced it: stopped later
+    tags: dict[str, Topic | None] = field(default_factory=dict, repr=False)  # chunk id -> its topic, once looked at
 
     def continuation(self, row: ChunkRow) -> ChunkRow | None:
         """The next chunk of the same section, when a long section was split."""
@@ -70,7 +74,7 @@ class Snapshot:
             following = self.continuation(hit.row)
             if following is not None and following.id not in ids:
                 ids.add(following.id)
-                out.append(Hit(following, hit.score, hit.dense, hit.lexical))
+                out.append(Hit(following, hit.score, hit.dense, hit.lexical, hit.on_topic))
         return out
 
     @cached_property
@@ -111,6 +115,7 @@ class Hit:
     score: float
     dense: float
     lexical: float
+    on_topic: bool = False  # its section is on the topic asked (by its tag or heading)
 
 
 @dataclass
@@ -134,6 +139,7 @@ class Index:
         self.query_encoder = make_query_encoder(query_encoder, embedder) if isinstance(query_encoder, str) else (
             query_encoder or embedder)
         self._snapshot: Snapshot | None = None
+        self._topics: tuple[list[Topic], np.ndarray] | None = None
         self._lock = threading.Lock()  # one build at a time, in the foreground or the builder
         self._builder_lock = threading.Lock()  # guards _builder and _retry_at
         self._builder: threading.Thread | None = None
@@ -322,14 +328,17 @@ class Index:
         # "ml engineer" -> "machine learning engineer": the guides' own words rank better.
         return " ".join(snapshot.roles.expand(fixed))
 
-    def search(self, query: str, k: int = 4, depth: int = 20, terms: str = "", roles: Sequence[str] = ()) -> Search:
+    def search(self, query: str, k: int = 4, depth: int = 20, terms: str = "", roles: Sequence[str] = (),
+               topic: Topic | None = None, level: Level | None = None) -> Search:
         """Dense + BM25 over the live chunks, fused by reciprocal rank; best first. `terms` join the BM25 query only
         (the guides' words for the topic asked: embedding them would pull every answer towards one topic); chunks
-        of the guides for `roles` (the roles the question names) rank before the others."""
+        of the guides for `roles` (the roles the question names) rank before the others, and a chunk on the
+        `topic` asked (by its tag or its heading), and one headed with the career `level` asked, rank higher."""
         with self.store.reachable():
-            return self._search(query, k, depth, terms, frozenset(roles))
+            return self._search(query, k, depth, terms, frozenset(roles), topic, level)
 
-    def _search(self, query: str, k: int, depth: int, terms: str = "", roles: frozenset[str] = frozenset()) -> Search:
+    def _search(self, query: str, k: int, depth: int, terms: str = "", roles: frozenset[str] = frozenset(),
+                topic: Topic | None = None, level: Level | None = None) -> Search:
         timings: dict[str, float] = {}
         started = time.perf_counter()
         snapshot = self.snapshot()
@@ -349,16 +358,51 @@ class Index:
         for ranking in (dense, lexical):
             for rank, (chunk_id, _) in enumerate(ranking):
                 fused[chunk_id] = fused.get(chunk_id, 0.0) + 1.0 / (RRF_K + rank + 1)
+        tags = self.tags(snapshot, list(fused)) if topic is not None else {}
+        on_topic: set[str] = set()
+        for chunk_id in fused if topic is not None or level is not None else ():
+            section = str(snapshot.rows[snapshot.position[chunk_id]].metadata.get("section", ""))
+            if topic is not None and (tags.get(chunk_id) is topic or TOPIC_RULES[topic].find(section)):
+                fused[chunk_id] += TOPIC_WEIGHT / (RRF_K + 1)
+                on_topic.add(chunk_id)
+            if level is not None and LEVEL_RULES[level].find(section):
+                fused[chunk_id] += TOPIC_WEIGHT / (RRF_K + 1)
         dense_score = dict(dense)
         lexical_score = dict(lexical)
         order = sorted(fused, key=lambda i: (not self._of_roles(snapshot, i, roles), -fused[i],
                                              snapshot.position[i]))[:k]
         hits = [
-            Hit(snapshot.rows[snapshot.position[i]], fused[i], dense_score.get(i, 0.0), lexical_score.get(i, 0.0))
+            Hit(snapshot.rows[snapshot.position[i]], fused[i], dense_score.get(i, 0.0), lexical_score.get(i, 0.0),
+                i in on_topic)
             for i in order
         ]
         timings["fusion_ms"] = _ms(t)
         return Search(query, hits, vector, timings, snapshot)
+
+    def tags(self, snapshot: Snapshot, ids: list[str]) -> dict[str, Topic | None]:
+        """Each chunk's topic: the topic description its vector is nearest to, if near enough; cached per version."""
+        missing = [i for i in ids if i not in snapshot.tags]
+        if missing:
+            try:
+                if snapshot.chunks is None:
+                    snapshot.chunks = self.store.collection(snapshot.collection)
+                found = snapshot.chunks.get(ids=missing, include=["embeddings"])
+            except Exception as exc:  # the collection went with a --rebuild: untagged until the new version
+                log.warning("no chunk vectors for topic tags (%s)", exc)
+                return snapshot.tags
+            topics, descriptions = self._topic_vectors()
+            if len(found["ids"]):
+                near = np.asarray(found["embeddings"], dtype=np.float32) @ descriptions.T
+                for chunk_id, scores in zip(found["ids"], near, strict=True):
+                    best = int(np.argmax(scores))
+                    snapshot.tags[chunk_id] = topics[best] if scores[best] >= MIN_TAG_SCORE else None
+        return snapshot.tags
+
+    def _topic_vectors(self) -> tuple[list[Topic], np.ndarray]:
+        if self._topics is None:
+            topics = list(TOPIC_DESCRIPTIONS)
+            self._topics = topics, self.query_encoder.embed([TOPIC_DESCRIPTIONS[t] for t in topics])
+        return self._topics
 
     @staticmethod
     def _of_roles(snapshot: Snapshot, chunk_id: str, roles: frozenset[str]) -> bool:

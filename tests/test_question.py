@@ -356,3 +356,11 @@ def test_the_role_an_asker_pictures_themself_in_is_the_subject() -> None:
 def test_career_progression_is_a_topic() -> None:
     assert topic_of("whats the highest you can get in devops, like exec level jobs") is Topic.PROGRESSION
     assert topic_of("what does a senior engineer earn?") is Topic.PAY
+
+
+def test_the_career_stage_asked() -> None:
+    from chatbot.question import Level
+
+    assert understand("what tasks do junior devops engineers get?", [], ROLES).level is Level.JUNIOR
+    assert understand("what does a senior data scientist do differently?", [], ROLES).level is Level.SENIOR
+    assert understand("what does a data scientist do?", [], ROLES).level is None

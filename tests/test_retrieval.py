@@ -381,3 +381,26 @@ def test_a_search_ranks_the_named_roles_chunks_first(roles_index: Index) -> None
     first = snapshot.guides[found.hits[0].row.source].role
     assert first == role
     assert any(snapshot.guides[h.row.source].role != role for h in roles_index.search("what does the job pay", 4).hits)
+
+
+def test_sections_are_tagged_with_their_topic_by_the_real_model(seed: Index) -> None:
+    from chatbot.question import Topic
+
+    snapshot = seed.snapshot()
+    first = {str(r.metadata["section"]): r.id for r in reversed(snapshot.rows)}
+    tags = seed.tags(snapshot, list(first.values()))
+    by_section = {section: tags[chunk_id] for section, chunk_id in first.items()}
+    assert by_section["What is the job outlook for a Machine Learning Engineer?"] is Topic.OUTLOOK
+    assert by_section["How long does it take to become a Machine Learning Engineer?"] is Topic.DURATION
+
+
+def test_a_chunk_on_the_topic_asked_is_marked_and_ranks_first(seed: Index) -> None:
+    from chatbot.question import Topic
+
+    question = "what would my day look like as an ML engineer"
+    plain, focused = seed.search(question, 9).hits, seed.search(question, 9, topic=Topic.DUTIES).hits
+    duties = "What does a Machine Learning Engineer do?"
+    marked = [h.row.metadata["section"] for h in focused if h.on_topic]
+    assert duties in marked and not any(h.on_topic for h in plain)
+    rank = [h.row.metadata["section"] for h in plain].index(duties)
+    assert [h.row.metadata["section"] for h in focused].index(duties) < rank
