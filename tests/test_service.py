@@ -1,5 +1,7 @@
 """Wiring across processes: an ingest run elsewhere is picked up by a running reader without a restart."""
 
+import json
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -10,6 +12,8 @@ import pytest
 from chatbot.retrieval import Index
 from chatbot.store import Store
 from tests.helpers import ROOT, DenseHashEmbedder
+
+pytest_plugins = ["fixtures_index"]
 
 PILOT = "---\ntitle: Test Pilot Guide\nrole: Test Pilot\n---\n\n## What is the salary of a Test Pilot?\n\n{}\n"
 INGEST = textwrap.dedent(
@@ -88,3 +92,43 @@ def test_without_reopening_chroma_the_new_vectors_stay_unseen(
     ingest_elsewhere(knowledge, index_dir)
     assert index.wait_fresh(60)
     assert not sees_chunk(index, "$123,456")  # the record lists it, but this client's vectors are the old ones
+
+
+START = textwrap.dedent(
+    """
+    import json, sys
+    import app
+    import chatbot.ui
+
+    def launch(demo, settings):  # in place of serving: the start is done, ask once and report what it imported
+        from chatbot.service import answer_function
+        answer = answer_function(settings)("How long does it take to become a machine learning engineer?", [])
+        print(json.dumps({"answered": "four years" in answer.text,
+                          "imported": [m for m in ("torch", "sentence_transformers", "transformers")
+                                       if m in sys.modules]}))
+
+    chatbot.ui.launch = launch
+    sys.exit(app.serve())
+    """
+)
+
+
+@pytest.mark.slow
+def test_a_start_with_nothing_to_ingest_imports_neither_torch_nor_sentence_transformers(
+    seed_index: Path, tmp_path: Path
+) -> None:
+    """The app's start on an up-to-date index with the ONNX query encoder: ingest check, warm up, the page built."""
+    from chatbot.encoders import OnnxEncoder
+
+    xdg = tmp_path / "xdg"
+    OnnxEncoder(cache=xdg / "careerbot" / "onnx").embed(["exported here, once: the export needs torch"])
+    shutil.copytree(seed_index, tmp_path / "index")
+    shutil.copytree(seed_index.parent / "knowledge", tmp_path / "knowledge")
+    env = {"PATH": "/usr/bin:/bin", "HF_HUB_OFFLINE": "1", "XDG_CACHE_HOME": str(xdg), "HOME": str(xdg),
+           "GRADIO_ANALYTICS_ENABLED": "False", "CAREERBOT_QUERY_ENCODER": "onnx-int8",
+           "CAREERBOT_INDEX_DIR": str(tmp_path / "index"), "CAREERBOT_KNOWLEDGE_DIR": str(tmp_path / "knowledge")}
+    out = subprocess.run([sys.executable, "-c", START], cwd=ROOT, env=env, capture_output=True, text=True,
+                         timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert "added 0, updated 0, removed 0" in out.stderr, out.stderr  # nothing was ingested
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == {"answered": True, "imported": []}, out.stderr
