@@ -141,6 +141,14 @@ ASKER = _rule(
     ("I'm a nurse: could I retrain?", "As a teacher, how do I switch?", "i work as a cashier and want more"),
     ("how do I become a nurse?", "what does a teacher earn?"),
 )
+# The words just before a job title that make it the one asked about: "become a dentist", "salary of a nurse".
+SUBJECT_BEFORE = _rule(
+    "subject_before",
+    r"\b(become|becoming|becomes|be|being|as|of|for|do|does|did|are|is|was|were|into|than|vs|versus|or|and)"
+    r"( (a|an|the|other|most|many))?\s*$",
+    ("how do i become a", "what does a", "what is the salary of a", "is there much demand for"),
+    ("what kind of projects impress", "how do i work with", "what do i say to the"),
+)
 # A job the bot is asked to play is not the job asked about: "act as my career coach".
 ADDRESSEE = _rule(
     "addressee",
@@ -298,8 +306,8 @@ TOPIC_DESCRIPTIONS: dict[Topic, str] = {
 }
 LIST_TOPICS = frozenset({Topic.STEPS, Topic.SKILLS, Topic.CERTIFICATIONS, Topic.PROS, Topic.CONS, Topic.PROGRESSION})
 FIGURE_TOPICS = frozenset({Topic.PAY, Topic.DURATION, Topic.OUTLOOK})  # a figure asked for: one, or none at all
-WORD_RULES: tuple[WordRule, ...] = (GREETING, THANKS, HELP, INJECTION, ASKER, ADDRESSEE, FOLLOW_UP, REFERS_BACK,
-                                    FIGURE_ASKED, COMPARES, OTHER_PLACES, *LEVEL_RULES.values(),
+WORD_RULES: tuple[WordRule, ...] = (GREETING, THANKS, HELP, INJECTION, ASKER, ADDRESSEE, SUBJECT_BEFORE, FOLLOW_UP,
+                                    REFERS_BACK, FIGURE_ASKED, COMPARES, OTHER_PLACES, *LEVEL_RULES.values(),
                                     *(rule for _, rule in _TOPIC_WORDS))
 
 
@@ -425,11 +433,18 @@ def _with_fields(named: tuple[str, ...], text: str, roles: Roles) -> tuple[str, 
 
 
 def _foreign(text: str, roles: Roles, stems: frozenset[str]) -> str:
-    """The job title a text names that no guide's role covers, by the occupation lexicon; '' when none."""
+    """The job title a text asks about that no guide's role covers, by the occupation lexicon; '' when none.
+
+    Only a title in the subject's place counts: "become a dentist", "what does a lawyer earn", "nurse salary";
+    "what projects impress recruiters?" asks about projects."""
     from chatbot.catalog import lexicon
 
     found = lexicon().find(text)
     if found is None:
+        return ""
+    said = words(text)  # the same words the lexicon's key is made of, not made singular
+    before, after = " ".join(said[: found.start]), " ".join(said[found.end :])
+    if found.start and not SUBJECT_BEFORE.find(before) and not (after and topic_of(after)):
         return ""
     said = words(found.role)
     if roles.mentioned(found.role, by_head_noun=False) or roles.covers({stem(w) for w in said}):

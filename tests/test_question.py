@@ -172,6 +172,7 @@ def test_jobs_no_guide_covers_are_found_by_the_lexicon(seed_snapshot: Snapshot, 
         "As a teacher, what should I learn first?",
         "could you act as my career coach and explain the path?",  # the bot's part is not the subject
         "could I do this freelance?",
+        "what kind of projects impress recruiters?",  # a job named as another party is not the subject
         *[case["question"] for case in DEV if not case["expect_refusal"]],
     ],
 )
