@@ -1,4 +1,5 @@
-"""Query encoders: the document model itself (torch), or the same MiniLM as an int8 ONNX model on onnxruntime.
+"""Query encoders: the document model itself (torch), or the same MiniLM as an ONNX model (int8 or float32) on
+onnxruntime.
 
 The ONNX file is exported from the local model on this machine the first time it is needed (never downloaded)
 and kept in a cache folder keyed by the model and the exporter's versions. Answering with it imports neither
@@ -27,11 +28,13 @@ import numpy as np
 from chatbot.embeddings import IN_CONTEXT, PACKAGED_MODEL, Embedder, model_path
 from chatbot.errors import ConfigError
 
-QUERY_ENCODERS = ("onnx-int8", "torch")
-# Bump when the export or the quantization changes: the cache key includes it, so old files are not reused.
-# Weights int8 per output channel; the feed-forward down-projections stay float32: with them quantized too,
-# query vectors fell to cosine 0.980 with torch's (dev, heldout and benign questions), with them kept 0.993.
-RECIPE = "int8-dynamic-per-channel, ffn-down float32, v1"
+QUERY_ENCODERS = ("onnx-int8", "onnx", "torch")
+# Change a recipe when its export or quantization changes: the cache key includes it, so old files are not reused.
+# int8: weights per output channel, activations per run; the feed-forward down-projections stay float32 (with
+# them quantized too, query vectors had cosine mean 0.992, min 0.968 with torch's on the 106 dev, heldout and
+# benign questions; kept, 0.996 and 0.978).
+# onnx: float32 as exported, the same vectors as torch's to 1e-6, without torch.
+RECIPES = {"onnx-int8": "int8-dynamic-per-channel, ffn-down float32, v1", "onnx": "float32, v1"}
 FILE = "model.onnx"
 log = logging.getLogger(__name__)
 
@@ -49,20 +52,21 @@ def _version(package: str) -> str:
         return "missing"
 
 
-def cache_key(folder: str) -> str:
-    """A key for the model folder's weights and the versions of what exports and quantizes them."""
+def cache_key(folder: str, kind: str = "onnx-int8") -> str:
+    """A key for the model folder's weights, the recipe and the versions of what exports and quantizes them."""
     weights = sorted(p for p in Path(folder).iterdir() if p.suffix in (".safetensors", ".bin"))
     facts = {
         "model": str(Path(folder).resolve()),
         "weights": [(p.name, p.stat().st_size, int(p.stat().st_mtime)) for p in weights],
         "versions": [_version(p) for p in ("torch", "transformers", "onnx", "onnxruntime")],
-        "recipe": RECIPE,
+        "recipe": RECIPES[kind],
     }
     return hashlib.sha256(json.dumps(facts, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def export(folder: str, target: Path) -> None:
-    """Export the model's transformer to ONNX and quantize its weights to int8 (only here are torch and onnx used)."""
+def export(folder: str, target: Path, int8: bool = True) -> None:
+    """Export the model's transformer to ONNX, its weights quantized to int8 or not (only here are torch and onnx
+    used)."""
     from transformers.utils import logging as transformers_logging
 
     transformers_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
@@ -71,7 +75,7 @@ def export(folder: str, target: Path) -> None:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the tracer's notes about the legacy exporter, once per export
-            _export(folder, target)
+            _export(folder, target, int8)
     finally:
         logging.getLogger().removeFilter(quiet)
 
@@ -81,7 +85,7 @@ class _Quiet(logging.Filter):
         return "pre-processing before quantization" not in record.getMessage()
 
 
-def _export(folder: str, target: Path) -> None:
+def _export(folder: str, target: Path, int8: bool) -> None:
     import onnx
     import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
@@ -112,6 +116,9 @@ def _export(folder: str, target: Path) -> None:
             torch.onnx.export(Tokens(model), (ids, mask, torch.zeros_like(ids)), str(plain), input_names=names,
                               output_names=["token_embeddings"], opset_version=17, dynamo=False,
                               dynamic_axes={n: {0: "batch", 1: "tokens"} for n in [*names, "token_embeddings"]})
+        if not int8:
+            os.replace(plain, target)  # same folder: the cached file is whole or absent
+            return
         graph = onnx.load(str(plain)).graph
         down = {(config.intermediate_size, config.hidden_size)}
         shapes = {t.name: tuple(t.dims) for t in graph.initializer}
@@ -134,11 +141,10 @@ _LOADED_LOCK = threading.Lock()
 
 
 class OnnxEncoder:
-    """MiniLM as an int8 ONNX model: vectors within cosine 0.99 of the torch model's, about twice as fast."""
+    """MiniLM as an ONNX model: int8 (about half torch's time, vectors within cosine 0.97 of its) or float32."""
 
-    kind = "onnx-int8"
-
-    def __init__(self, model: str = "", threads: int = 1, cache: Path | None = None) -> None:
+    def __init__(self, model: str = "", threads: int = 1, cache: Path | None = None, kind: str = "onnx-int8") -> None:
+        self.kind = kind
         # The same name as the document embedder's: the vectors are the same model's, so an index built with
         # torch is searched with these (the index records this name and checks it).
         self.name = f"{model or PACKAGED_MODEL}{IN_CONTEXT}"
@@ -150,14 +156,14 @@ class OnnxEncoder:
     @property
     def file(self) -> Path:
         """The exported model file for this model and this machine's exporter versions."""
-        return (self.cache or cache_root()) / cache_key(model_path(self._path)) / FILE
+        return (self.cache or cache_root()) / cache_key(model_path(self._path), self.kind) / FILE
 
     def _load(self) -> _Loaded:
         file = self.file
         key = (str(file), self.threads)
         with _LOADED_LOCK:
             if key not in _LOADED:
-                _LOADED[key] = _open(model_path(self._path), file, self.threads)
+                _LOADED[key] = _open(model_path(self._path), file, self.threads, self.kind == "onnx-int8")
             return _LOADED[key]
 
     def embed(self, texts: list[str]) -> np.ndarray:
@@ -191,13 +197,13 @@ class OnnxEncoder:
         return int(self._counter.count_tokens(text))
 
 
-def _open(folder: str, file: Path, threads: int) -> _Loaded:
+def _open(folder: str, file: Path, threads: int, int8: bool) -> _Loaded:
     """The session for the exported file, exporting it first when it is missing or does not load."""
     try:
         import onnxruntime
         from tokenizers import Tokenizer
     except ImportError as exc:
-        raise ConfigError(f"the onnx-int8 query encoder needs {exc.name}: pip install onnxruntime tokenizers, "
+        raise ConfigError(f"the ONNX query encoder needs {exc.name}: pip install onnxruntime tokenizers, "
                           "or set CAREERBOT_QUERY_ENCODER=torch") from None
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = threads  # 0: onnxruntime's default, all cores
@@ -218,9 +224,9 @@ def _open(folder: str, file: Path, threads: int) -> _Loaded:
         if loaded is None:
             log.info("exporting the query encoder to %s (once for this model and these versions)", file)
             try:
-                export(folder, file)
+                export(folder, file, int8)
             except Exception as exc:  # whatever torch.onnx or the quantizer raise, the user gets one line
-                raise ConfigError(f"cannot export the onnx-int8 query encoder from {folder}: {exc}; "
+                raise ConfigError(f"cannot export the ONNX query encoder from {folder}: {exc}; "
                                   "set CAREERBOT_QUERY_ENCODER=torch to answer with the torch model") from None
             loaded = session()
     tokenizer = Tokenizer.from_file(os.path.join(folder, "tokenizer.json"))
@@ -241,10 +247,10 @@ def make_query_encoder(name: str, documents: Embedder, threads: int = 1, cache: 
     match name:
         case "torch":
             return documents
-        case "onnx-int8":
-            encoder = OnnxEncoder(getattr(documents, "model", ""), threads, cache)
+        case "onnx-int8" | "onnx":
+            encoder = OnnxEncoder(getattr(documents, "model", ""), threads, cache, name)
             if encoder.name != documents.name:  # its vectors are only comparable with its own model's
-                raise ConfigError(f"the onnx-int8 query encoder runs {encoder.name!r}, but the documents are "
+                raise ConfigError(f"the {name} query encoder runs {encoder.name!r}, but the documents are "
                                   f"embedded with {documents.name!r}; set CAREERBOT_QUERY_ENCODER=torch")
             return encoder
         case _:

@@ -58,6 +58,14 @@ def test_vectors_are_unit_length_and_close_to_the_torch_models(onnx_encoder: Onn
     assert onnx_encoder.name == real_embedder.name  # the index's vectors are this model's: no re-ingest
 
 
+@pytest.mark.slow
+def test_the_float32_export_gives_the_torch_models_vectors(tmp_path: Path, real_embedder: Any) -> None:
+    plain = OnnxEncoder(cache=tmp_path / "onnx", kind="onnx")  # a second export: a few seconds more
+    cosines = (plain.embed(TEXTS) * real_embedder.embed(TEXTS)).sum(axis=1)
+    assert cosines.min() >= 0.99999, cosines
+    assert plain.file.stat().st_size > 80_000_000  # float32 weights, not quantized
+
+
 def test_a_batch_of_different_lengths_gives_each_texts_own_vector(onnx_encoder: OnnxEncoder) -> None:
     batch = onnx_encoder.embed(TEXTS)
     alone = np.vstack([onnx_encoder.embed([t]) for t in TEXTS])
@@ -69,6 +77,7 @@ def test_a_batch_of_different_lengths_gives_each_texts_own_vector(onnx_encoder: 
 def test_the_export_is_cached_by_model_and_versions(onnx_encoder: OnnxEncoder) -> None:
     file = onnx_encoder.file
     assert file.is_file() and file.name == FILE and file.parent.name == cache_key(encoders.model_path(""))
+    assert cache_key(encoders.model_path(""), "onnx") != file.parent.name  # float32 is kept apart
     assert 10_000_000 < file.stat().st_size < 60_000_000  # int8 weights, float32 feed-forward outputs
     assert [p.name for p in file.parent.iterdir() if p.name not in (FILE, ".lock")] == []  # no temp files left
 
@@ -79,7 +88,7 @@ def test_a_corrupt_cached_file_is_exported_again(onnx_encoder: OnnxEncoder, tmp_
     good = onnx_encoder.file
     calls: list[Path] = []
 
-    def export(folder: str, target: Path) -> None:  # the real export once is enough per run: copy its result
+    def export(folder: str, target: Path, int8: bool) -> None:  # one real export per run is enough: copy it
         calls.append(target)
         shutil.copy(good, target)
 
@@ -97,7 +106,7 @@ def test_a_corrupt_cached_file_is_exported_again(onnx_encoder: OnnxEncoder, tmp_
 
 def test_a_failed_export_is_one_config_error_naming_the_way_out(tmp_path: Path,
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    def export(folder: str, target: Path) -> None:
+    def export(folder: str, target: Path, int8: bool) -> None:
         raise RuntimeError("exporter broke")
 
     monkeypatch.setattr(encoders, "export", export)
@@ -113,19 +122,22 @@ def test_the_setting_chooses_the_encoder(seed_index: Path) -> None:
     assert Settings().query_encoder == "onnx-int8"
     default = open_index(Settings(index_dir=seed_index))
     torch = open_index(Settings(index_dir=seed_index, query_encoder="torch"))
+    plain = open_index(Settings(index_dir=seed_index, query_encoder="onnx"))
     try:
         assert isinstance(default.query_encoder, OnnxEncoder) and encoder_kind(default.query_encoder) == "onnx-int8"
+        assert isinstance(plain.query_encoder, OnnxEncoder) and encoder_kind(plain.query_encoder) == "onnx"
         assert isinstance(default.embedder, SentenceTransformerEmbedder)  # documents: still the torch model
         assert torch.query_encoder is torch.embedder and encoder_kind(torch.query_encoder) == "torch"
     finally:
         close(default)
         close(torch)
+        close(plain)
 
 
 def test_an_unknown_encoder_is_one_config_error() -> None:
     with pytest.raises(ConfigError) as raised:
         make_query_encoder("fast", SentenceTransformerEmbedder())
-    assert str(raised.value) == "CAREERBOT_QUERY_ENCODER='fast' is not one of: onnx-int8, torch"
+    assert str(raised.value) == "CAREERBOT_QUERY_ENCODER='fast' is not one of: onnx-int8, onnx, torch"
     with pytest.raises(ConfigError, match="embedded with"):
         make_query_encoder("onnx-int8", HashEmbedder())  # its vectors would not be comparable
 
