@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -162,7 +162,7 @@ def _run(
     # Vectors can only be reused from a collection that is really there.
     rebuild = rebuild or bool(old.collection and old.collection not in store.collection_names())
     if not dry_run:
-        _sweep(store, old)
+        _sweep(store, old.collection, old.chunks.keys())
     report = Report(dry_run=dry_run)
     now = datetime.now(UTC).isoformat(timespec="seconds")
     guides: list[GuideRow] = []
@@ -269,7 +269,7 @@ def _run(
         stale = [i for i in old.chunks if i not in new_ids]
         for start in range(0, len(stale), CHROMA_BATCH):
             collection.delete(ids=stale[start : start + CHROMA_BATCH])
-    _sweep(store, store.record.state())
+    _sweep(store, collection_name, new_ids)  # the committed state's, without reading 100k rows back
     store.record.drop_unused_sentences()
     store.record.compact()
     return report
@@ -342,16 +342,16 @@ def _reused_vectors(store: Store, old: State, ids: list[str]) -> dict[str, np.nd
     return out
 
 
-def _sweep(store: Store, state: State) -> None:
-    """Remove what a crashed or finished ingest left that the record does not list."""
-    if not state.collection:
+def _sweep(store: Store, live: str, ids: Collection[str]) -> None:
+    """Remove what a crashed or finished ingest left that the record does not list (its live collection, ids)."""
+    if not live:
         return
     for name in store.collection_names():
-        if name.startswith("chunks-") and name != state.collection:
+        if name.startswith("chunks-") and name != live:
             store.drop_collection(name)
-    collection = store.collection(state.collection, create=True)
-    if collection.count() == len(state.chunks):
+    collection = store.collection(live, create=True)
+    if collection.count() == len(ids):
         return
-    extra = [i for i in collection.get(include=[])["ids"] if i not in state.chunks]
+    extra = [i for i in collection.get(include=[])["ids"] if i not in ids]
     for start in range(0, len(extra), CHROMA_BATCH):
         collection.delete(ids=extra[start : start + CHROMA_BATCH])
