@@ -99,7 +99,7 @@ def one_switch(mode: str, folder: Path, knowledge: Path, figure: str, others: li
     ingest = subprocess.Popen([sys.executable, str(ROOT / "ingest.py"), "--knowledge", str(knowledge), "--index",
                                str(folder), "--json"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL)
-    samples: list[tuple[float, float]] = []  # (started, ms)
+    samples: list[tuple[float, float, dict[str, float]]] = []  # (started, ms, the answer's step timings)
     fresh_at = 0.0
     i = 0
     try:
@@ -109,7 +109,7 @@ def one_switch(mode: str, folder: Path, knowledge: Path, figure: str, others: li
             index._embed_query.cache_clear()  # users rarely repeat a question word for word
             t = time.perf_counter()
             answer = ask(chain, question)
-            samples.append((t, (time.perf_counter() - t) * 1000))
+            samples.append((t, (time.perf_counter() - t) * 1000, answer.timings))
             if not fresh_at and question == SALARY and figure in answer.text and watch.committed_at:
                 fresh_at = time.perf_counter()
                 log(f"{mode}: new figure answered {fresh_at - watch.committed_at:.2f} s after the commit")
@@ -123,9 +123,9 @@ def one_switch(mode: str, folder: Path, knowledge: Path, figure: str, others: li
         watch.stop.set()
     if ingest.returncode != 0:
         raise RuntimeError(f"ingest.py exited with {ingest.returncode}")
-    window = [ms for _, ms in samples]
+    window = [ms for _, ms, _ in samples]
     slowest = sorted(samples, key=lambda s: -s[1])[:3]
-    switch = [ms for t, ms in samples if watch.committed_at <= t <= fresh_at]  # between the commit and fresh
+    switch = [ms for t, ms, _ in samples if watch.committed_at <= t <= fresh_at]  # between the commit and fresh
     store.reopen()
     store.record.close()
     return {"answers": len(window), "p50_ms": median(window), "p95_ms": p95(window),
@@ -134,7 +134,8 @@ def one_switch(mode: str, folder: Path, knowledge: Path, figure: str, others: li
             "build_s": round(max(builds), 2) if builds else 0.0, "builds": len(builds),
             "ingest_s": round(watch.committed_at - started, 1),
             "fresh_after_s": round(fresh_at - watch.committed_at, 2), "peak_rss_mb": rss_mb(),
-            "slowest": [{"ms": round(ms, 1), "after_commit_s": round(t - watch.committed_at, 2)} for t, ms in slowest]}
+            "slowest": [{"ms": round(ms, 1), "after_commit_s": round(t - watch.committed_at, 2),
+                         "steps_ms": {k: round(v, 1) for k, v in steps.items() if v >= 1}} for t, ms, steps in slowest]}
 
 
 def main() -> None:

@@ -23,7 +23,7 @@ from chatbot.encoders import make_query_encoder
 from chatbot.errors import IndexMissingError
 from chatbot.question import LEVEL_RULES, TOPIC_DESCRIPTIONS, TOPIC_RULES, Level, Topic
 from chatbot.roles import Roles
-from chatbot.store import ChunkRow, GuideRow, Store
+from chatbot.store import ChunkRow, GuideRow, SqliteRecord, State, Store
 from chatbot.text import STOPWORDS, content_stems, is_english, normalize, stem, words
 
 RRF_K = 60
@@ -267,8 +267,20 @@ class Index:
             timer.daemon = True
             timer.start()
 
+    def _read_state(self) -> State:
+        """The committed state; a SQLite record is read through a connection of its own, so the long read (seconds
+        at 100k chunks) does not hold up the requests' version checks and sentence lookups on the shared one."""
+        record = self.store.record
+        if not isinstance(record, SqliteRecord):
+            return record.state()
+        reader = SqliteRecord(record.path)
+        try:
+            return reader.state()
+        finally:
+            reader.close()
+
     def _load(self) -> Snapshot:
-        state = self.store.record.state()
+        state = self._read_state()
         if not state.version or not state.chunks:
             raise IndexMissingError("the index is empty: add guides to the knowledge folder and run python ingest.py")
         previous = self._snapshot

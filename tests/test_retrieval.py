@@ -19,7 +19,7 @@ from chatbot.chain import ask
 from chatbot.embeddings import HashEmbedder
 from chatbot.indexing import ingest
 from chatbot.retrieval import RRF_K, HybridRetriever, Index, Snapshot
-from chatbot.store import Store
+from chatbot.store import SqliteRecord, Store
 from tests.helpers import make_chain
 
 pytest_plugins = ["fixtures_index"]
@@ -251,6 +251,29 @@ def test_a_failed_background_build_is_logged_and_tried_again(
     index._retry_at = 0.0
     assert index.wait_fresh(30)  # a later request starts the build again, and it succeeds
     assert index.snapshot().version == 2 and index.build_error is None and len(build.builds) == 2
+
+
+def test_the_builders_long_record_read_does_not_hold_up_requests(
+    edited: tuple[Path, Index], hash_embedder: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    knowledge, index = edited
+    old = index.snapshot()
+    started, release = threading.Event(), threading.Event()
+    real_state = SqliteRecord.state
+
+    def slow_state(record: SqliteRecord) -> Any:
+        with record._lock:  # a read of 100k chunks holds its connection's lock for seconds
+            started.set()
+            assert release.wait(60)
+        return real_state(record)
+
+    rename_exam(knowledge, hash_embedder, "ZEPHYRIUM")
+    monkeypatch.setattr(SqliteRecord, "state", slow_state)
+    assert index.snapshot() is old and started.wait(30)
+    search = in_thread(lambda: index.search("NCLEX licensing exam", k=4))  # version check on the shared record
+    assert search.snapshot is old and in_thread(lambda: index.sentences(search.hits))
+    release.set()
+    assert index.wait_fresh(30) and index.snapshot().version == 2
 
 
 def test_a_rebuild_that_drops_the_old_collection_still_answers(
