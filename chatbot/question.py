@@ -247,6 +247,15 @@ REFERS_BACK = _rule(
     ("And is that enough?", "how long will it take?", "what do they earn?"),
     ("Which programming languages do employers want most nowadays?",),
 )
+# A follow-up about things the earlier question named ("where should I show them off?" after portfolio projects);
+# "it" and "they" mostly stand for the role, which is carried anyway.
+POINTS_AT_THINGS = _rule(
+    "points_at_things",
+    r"\b(them|those|these)\b|\b(that|this) (switch|move|change|transition|jump|path|step|plan|route|option|choice)\b",
+    ("ok where should i show them off", "which of those matter most?",
+     "what would i need to learn to make that switch"),
+    ("what do they earn?", "is it a good career?", "how long will that take?"),
+)
 # A question that asks for a figure ("how much", "what's the salary", "how long") is answered by one or not at all.
 FIGURE_ASKED = _rule(
     "figure_asked",
@@ -307,7 +316,8 @@ TOPIC_DESCRIPTIONS: dict[Topic, str] = {
 LIST_TOPICS = frozenset({Topic.STEPS, Topic.SKILLS, Topic.CERTIFICATIONS, Topic.PROS, Topic.CONS, Topic.PROGRESSION})
 FIGURE_TOPICS = frozenset({Topic.PAY, Topic.DURATION, Topic.OUTLOOK})  # a figure asked for: one, or none at all
 WORD_RULES: tuple[WordRule, ...] = (GREETING, THANKS, HELP, INJECTION, ASKER, ADDRESSEE, SUBJECT_BEFORE, FOLLOW_UP,
-                                    REFERS_BACK, FIGURE_ASKED, COMPARES, OTHER_PLACES, *LEVEL_RULES.values(),
+                                    REFERS_BACK, POINTS_AT_THINGS, FIGURE_ASKED, COMPARES, OTHER_PLACES,
+                                    *LEVEL_RULES.values(),
                                     *(rule for _, rule in _TOPIC_WORDS))
 
 
@@ -382,7 +392,11 @@ def understand(
     if history:
         earlier = _earlier(history, roles)
         if not named and earlier.role:
-            query, carried = f"{text} ({earlier.role})", earlier.role
+            # "where should I show them off?" points back at the earlier question, not only at its role.
+            said = earlier.question if topic is None and POINTS_AT_THINGS.find(subject) else ""
+            if earlier.role not in _with_fields(_named(said, roles, by_head_noun=True), said, roles):
+                said = f"{said} {earlier.role}".strip()
+            query, carried = f"{text} ({said})", earlier.role
         elif named and topic is None and earlier.topic is not None and _is_short_follow_up(subject, roles):
             # "and for data scientists?" after a pay question asks the same thing about the new role.
             query, carried = f"{text} ({earlier.topic.value})", earlier.topic.value

@@ -365,3 +365,13 @@ def test_the_career_stage_asked() -> None:
     assert understand("what tasks do junior devops engineers get?", [], ROLES).level is Level.JUNIOR
     assert understand("what does a senior data scientist do differently?", [], ROLES).level is Level.SENIOR
     assert understand("what does a data scientist do?", [], ROLES).level is None
+
+
+def test_a_follow_up_about_things_said_before_carries_the_earlier_question() -> None:
+    roles = Roles(["DevOps Engineer"])
+    portfolio = [{"role": "user", "content": "what projects should go in a devops portfolio"},
+                 {"role": "assistant", "content": "Automate a deployment with a CI/CD pipeline."}]
+    assert understand("ok where should i show them off", portfolio, roles).query == \
+        "ok where should i show them off (what projects should go in a devops portfolio)"
+    # A follow-up with a topic of its own takes only the role.
+    assert understand("and what does it pay?", portfolio, roles).query == "and what does it pay? (DevOps Engineer)"
