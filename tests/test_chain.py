@@ -247,3 +247,19 @@ def test_a_chunk_whose_sentence_vectors_vanished_is_still_answered(tmp_path: Pat
     index.store.record._db().execute("DELETE FROM sentences")  # as if dropped by the other process's switch
     answer = ask(make_chain(index), "What is the average national annual salary reported by the BLS?")
     assert not answer.refused and "$112,430" in answer.text
+
+
+def test_a_place_asked_brings_the_guides_word_on_other_places(tmp_path: Path) -> None:
+    from index_helpers import close, guides_index
+
+    guide = ("# Courier Career Guide\n\n## Courier salary\n\nCouriers earn well. In the US, couriers earn $40,000 "
+             "to $50,000 a year. In other regions, adjust according to local market conditions.\n\n## Pros\n\n"
+             "Couriers work outdoors.\n")
+    index = guides_index(tmp_path, {"courier.md": guide})
+    try:
+        chain = build_chain(index, min_evidence=0.0)
+        abroad = ask(chain, "how much do couriers earn in Sri Lanka?")
+        assert "local market conditions" in abroad.text and "Sri Lanka" in abroad.text
+        assert "local market conditions" not in ask(chain, "how much do couriers earn?").text
+    finally:
+        close(index)
