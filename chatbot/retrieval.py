@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import difflib
+import gc
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from typing import Any
@@ -244,7 +246,8 @@ class Index:
         """Build until the snapshot is the committed version: a move during a build is built right after."""
         while True:
             try:
-                built = self.refresh()
+                with _collector_paused():
+                    built = self.refresh()
             except Exception as exc:
                 log.exception("building the index's new version failed; the current one keeps answering, and a "
                               "request after %.0f s tries again", self.retry_after_s)
@@ -456,6 +459,24 @@ class Index:
         else:
             top = np.argsort(-scores)[:depth]
         return [(snapshot.rows[i].id, float(scores[i])) for i in top if scores[i] > 0]
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """No cyclic garbage collection while a snapshot is built in the background, then what it made is frozen.
+
+    A full collection walks every object, the serving snapshot's too, holding the GIL: in a probe building 150k
+    rows beside 150k others, requests stalled up to 1.1 s and the build took 4.2 s (0.85 s without collections).
+    Snapshots hold no reference cycles; reference counting frees an old one when the last request drops it.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        if enabled:
+            gc.enable()
 
 
 def _ms(since: float) -> float:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import re
 import threading
@@ -154,10 +155,12 @@ class SlowBuild:
         self.real, self.fail = index._load, fail
         self.started, self.release = threading.Event(), threading.Event()
         self.builds: list[str] = []
+        self.collecting: list[bool] = []  # whether the garbage collector ran during each build
         index._load = self  # type: ignore[method-assign]
 
     def __call__(self) -> Snapshot:
         self.builds.append(threading.current_thread().name)
+        self.collecting.append(gc.isenabled())
         built = self.real()  # the version committed now; the test may commit another while this one is held
         self.started.set()
         assert self.release.wait(60), "the test never released the build"
@@ -213,6 +216,7 @@ def test_a_new_version_is_built_in_the_background_while_the_old_one_answers(
     after = index.search("zephyrium", k=4)
     assert after.snapshot.version == 2 and "ZEPHYRIUM" in after.hits[0].row.text
     assert build.builds == ["snapshot-builder"] and index.build_error is None
+    assert build.collecting == [False] and gc.isenabled()  # paused for the build only
 
 
 def test_a_version_that_moves_during_a_build_is_built_right_after(
