@@ -168,8 +168,10 @@ _TOPIC_WORDS: tuple[tuple[Topic, WordRule], ...] = tuple(
          ("what are the pros?", "any perks?"), ("what does it pay?",)),
         (Topic.DURATION, r"\bhow (long|many (years|months))\b|\b(years|months) (does it take|to become)\b|"
                          r"\btime (it takes|to become)\b|"
-                         r"\bhow (quick(ly)?|fast|soon) (can|could|will|would) (i|you|one|someone)\b",
-         ("how long does it take", "how many years until I can call myself one", "how fast can I become one?"),
+                         r"\bhow (quick(ly)?|fast|soon) (can|could|will|would) (i|you|one|someone)\b|"
+                         r"\b(quicker|faster|sooner|longer|slower) to (get into|become|break into|qualify|get a job)\b",
+         ("how long does it take", "how many years until I can call myself one", "how fast can I become one?",
+          "is devops quicker to get into than data science?"),
          ("how much does it pay", "how fast is the field growing?")),
         (Topic.PAY, r"\b(salary|salaries|pay|paid|earn(s|ings)?|wages?|income|compensation|money|hourly)\b|"
                     r"\bhow much (do|does|can|could|will|would) .{0,40}\bmake\b|"
@@ -225,9 +227,10 @@ FOLLOW_UP = _rule(
 # Two things set side by side: a field named beside a role ("devops vs data science") is a second role then.
 COMPARES = _rule(
     "compares",
-    r"\b(vs\.?|versus|compared? (to|with)|comparison|or|than|both|difference between|differences between|"
+    r"\b(vs\.?|versus|compare[sd]?|comparison|or|than|both|difference between|differences between|"
     r"which (one|is|pays|earns|has))\b",
-    ("devops vs data science", "is data science better paid than devops?", "what do devops and data science both need"),
+    ("devops vs data science", "is data science better paid than devops?", "what do devops and data science both need",
+     "compare data science and devops skills"),
     ("do I need a data science degree to become an ML engineer?", "how much math for data science?"),
 )
 # A guide's word on places other than the one its figures are for: "In other regions, adjust to local markets."
