@@ -34,7 +34,7 @@ MIN_TAG_SCORE = 0.3  # below it a chunk is on no topic (link lists, "Future Read
 FRESHNESS_PROBES = 3  # new chunks checked after a version switch
 FRESHNESS_TRIES = 5
 RETRY_AFTER_S = 5.0  # a failed background build is tried again by the first request after this
-RETIRE_AFTER_S = 30.0  # the old Chroma client is stopped this long after the swap (requests on it take ms)
+RETIRE_AFTER_S = 10.0  # the old Chroma client is stopped this long after the swap (requests on it take ms)
 log = logging.getLogger(__name__)
 
 
@@ -326,9 +326,14 @@ class Index:
 
     def _collection_or_none(self, name: str) -> Any:
         try:
-            return self.store.collection(name)
+            chunks = self.store.collection(name)
         except IndexMissingError:  # a --rebuild elsewhere dropped it after this version: the next version has one
             return None
+        # One query here, so a new client loads its vector index in the build, not in the first request after it.
+        some = chunks.get(limit=1, include=["embeddings"])["embeddings"]
+        if len(some):
+            chunks.query(query_embeddings=some, n_results=1, include=[])
+        return chunks
 
     def correct(self, query: str, snapshot: Snapshot) -> str:
         """Fix typos against the guides' own vocabulary ('machne enginer' -> 'machine engineer')."""

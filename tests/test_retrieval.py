@@ -16,6 +16,7 @@ from index_helpers import FIXTURE_GUIDES, MAX_BYTES, build_index, close
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 
+from chatbot import retrieval
 from chatbot.chain import ask
 from chatbot.embeddings import HashEmbedder
 from chatbot.indexing import ingest
@@ -297,6 +298,34 @@ def test_a_rebuild_that_drops_the_old_collection_still_answers(
     assert index.wait_fresh(30)
     after = index.search("zephyrium", k=4)
     assert after.snapshot.collection != old.collection and any(h.dense > 0 for h in after.hits)
+
+
+def test_the_replaced_client_is_stopped_after_the_swap_and_a_late_request_still_answers(
+    edited: tuple[Path, Index], hash_embedder: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    knowledge, index = edited
+    monkeypatch.setattr(retrieval, "RETIRE_AFTER_S", 0.0)
+    old = index.snapshot()
+    vector = index.embed_query("NCLEX licensing exam")
+    assert index._dense(old, vector, 5)
+    rename_exam(knowledge, hash_embedder, "ZEPHYRIUM")  # another writer: this reader opens a new client
+    assert index.wait_fresh(30)
+    assert old.system is not None and old.system is not index.snapshot().system
+
+    def stopped() -> bool:
+        try:
+            old.chunks.query(query_embeddings=[vector.tolist()], n_results=1, include=[])
+        except Exception:
+            return True
+        return False
+
+    for _ in range(200):
+        if stopped():
+            break
+        threading.Event().wait(0.05)
+    assert stopped()
+    assert index._dense(old, vector, 5) == []  # a request still on the old snapshot: BM25 alone, no error
+    assert index._dense(index.snapshot(), vector, 5)
 
 
 def test_dense_search_needs_no_documents_in_chroma(edited: tuple[Path, Index]) -> None:
