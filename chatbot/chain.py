@@ -346,8 +346,9 @@ def _topics(index: Index, search: Search | None) -> list[str]:
 
 
 def _pieces(text: str) -> Iterator[str]:
-    """Stream in word-sized pieces, keeping whitespace, so the text reassembles exactly."""
-    yield from (m.group(0) for m in re.finditer(r"\S+\s*|\s+", text))
+    """Stream a line at a time, keeping whitespace, so the text reassembles exactly (a piece per word cost a
+    LangChain chunk each: a tenth of the whole answer's time)."""
+    yield from (m.group(0) for m in re.finditer(r"[^\n]*\n+|[^\n]+", text))
 
 
 def _turns(history: Any) -> Sequence[Turn]:

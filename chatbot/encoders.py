@@ -152,6 +152,7 @@ class OnnxEncoder:
         self.threads = threads
         self.cache = cache
         self._counter: Any = None
+        self._loaded: _Loaded | None = None
 
     @property
     def file(self) -> Path:
@@ -159,12 +160,15 @@ class OnnxEncoder:
         return (self.cache or cache_root()) / cache_key(model_path(self._path), self.kind) / FILE
 
     def _load(self) -> _Loaded:
+        if self._loaded is not None:  # the cache key reads package metadata: milliseconds, not for every query
+            return self._loaded
         file = self.file
         key = (str(file), self.threads)
         with _LOADED_LOCK:
             if key not in _LOADED:
                 _LOADED[key] = _open(model_path(self._path), file, self.threads, self.kind == "onnx-int8")
-            return _LOADED[key]
+            self._loaded = _LOADED[key]
+            return self._loaded
 
     def embed(self, texts: list[str]) -> np.ndarray:
         """Unit-length float32 vectors, one row per text: mean of the token vectors under the mask, normalized."""

@@ -37,7 +37,7 @@ def test_build_chain_returns_a_runnable(roles_index: Index) -> None:
 
 def test_the_stream_reassembles_into_the_answer(roles_index: Index) -> None:
     pieces, answer = stream(build_chain(roles_index), "What are the pros and cons of being a Data Scientist?")
-    assert len([p for p in pieces if p.delta]) >= 10
+    assert len([p for p in pieces if p.delta]) >= 3  # streamed a line at a time
     assert "".join(p.delta for p in pieces) == answer.text
     assert all(p.answer is None for p in pieces[:-1]) and pieces[-1].delta == ""
     assert "Remote work is common" in answer.text
@@ -110,7 +110,7 @@ def test_building_a_chain_does_not_load_the_model(roles_index: Index) -> None:
 
 def test_how_long(seed_chain: Any) -> None:
     pieces, answer = stream(seed_chain, HOW_LONG_ML)
-    assert len(pieces) > 20
+    assert len(pieces) > 2  # streamed a line at a time, then the finished answer
     for fact in ["four years", "one to two years", "master"]:
         assert fact in answer.text
     assert {s.section for s in answer.sources} == {"How long does it take to become a Machine Learning Engineer?"}
