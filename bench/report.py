@@ -532,6 +532,15 @@ def findings(results: dict[str, dict[str, Any]]) -> list[str]:
                    "same first letter and similar length, so the per-question work no longer grows with the number "
                    "of guides; what grows is Chroma's search, BM25 and the one-time open of a new index version "
                    "(`open s` below).")
+        compared = [s for s in answer["sizes"] if s.get("ratio_to_peer")]
+        if compared:
+            out.append("- **Whole answer against the peer's retrieval** (p50, ratio): " + "; ".join(
+                f"{s['label']} peer {s['sides']['peer']['p50_ms']:.1f} ms, " + ", ".join(
+                    f"{name} {s['sides'][name]['p50_ms']:.1f} ms ({r['p50']:.2f}x)"
+                    for name, r in s["ratio_to_peer"].items()) for s in compared)
+                + ". Of our answer, the query encoder's own call is " + "; ".join(
+                f"{s['label']} " + ", ".join(f"{name} {s['sides'][name]['steps_p50_ms']['model_ms']:.1f} ms"
+                                            for name in s["ratio_to_peer"]) for s in compared) + ".")
         big = next((s for s in answer["sizes"] if s["label"].startswith("100k")), None)
         if big:
             kind = "template-approximated vectors" if "approx" in big["label"] else "the real ingest"
