@@ -181,7 +181,7 @@ def normalize(text: str) -> str:
 
 def words(text: str) -> list[str]:
     """Lower-cased word tokens, keeping numbers like 112,430 and 9.7 whole."""
-    return [w.strip("'") for w in _WORD.findall(normalize(text).lower())]
+    return _WORD.findall(normalize(text).lower())  # (a match starts and ends with a letter or digit)
 
 
 @lru_cache(maxsize=100_000)
