@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import time
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable
@@ -261,6 +263,7 @@ def _run(
         report.sentences_embedded += _write_batch(
             store, collection, embedder, old, hashes[start : start + BATCH], by_hash, reusable, wanted
         )
+        _release_freed_memory()
         if progress:
             progress(min(start + BATCH, len(hashes)), len(hashes), "chunks")
     # The switch: from here on readers see the new state only.
@@ -309,6 +312,17 @@ def _write_batch(
     # index) was most of its disk use.
     collection.add(ids=[c.id for c in chunks], embeddings=np.stack([vectors[c.content_hash] for c in chunks]))
     return len(rows)
+
+
+def _release_freed_memory() -> None:
+    """Hand the heap pages freed by a batch back to the system (glibc only; elsewhere nothing happens).
+
+    glibc keeps freed memory for reuse, and the model's tensors, a different size every batch, fragment it:
+    without this the ingest's RSS kept growing batch after batch (measured at 1k chunks: 922 MB -> 681 MB
+    after a batch with it).
+    """
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 def _sections_of(chunks: Iterable[tuple[dict[str, Any], str]]) -> dict[str, list[str]]:
