@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from chatbot import tagging
 from chatbot.catalog import aliases
 from chatbot.chunking import CHUNKER_VERSION, Chunk, chunk_guide, sentence_spans
 from chatbot.cleaning import Dropped
@@ -223,7 +224,8 @@ def _run(
     new_ids = {r.id for r in rows}
     if not rebuild and new_ids == set(old.chunks) and {g.source for g in guides} == set(old.guides):
         report.unchanged, report.chunks, report.version = len(rows), len(rows), old.version
-        if not dry_run and any(g != old.guides[g.source] for g in guides):
+        untagged = not dry_run and _tag_rows(store, old.collection, embedder, rows, old)
+        if not dry_run and (untagged or any(g != old.guides[g.source] for g in guides)):
             report.version = store.record.commit(old.collection, embedder.name, guides, rows)
         return report
 
@@ -266,6 +268,7 @@ def _run(
         _release_freed_memory()
         if progress:
             progress(min(start + BATCH, len(hashes)), len(hashes), "chunks")
+    _tag_rows(store, collection_name, embedder, rows, old)
     # The switch: from here on readers see the new state only.
     report.version = store.written_version = store.record.commit(collection_name, embedder.name, guides, rows)
     if collection_name == old.collection:
@@ -276,6 +279,32 @@ def _run(
     store.record.drop_unused_sentences()
     store.record.compact()
     return report
+
+
+def _tag_rows(store: Store, collection_name: str, embedder: Embedder, rows: list[ChunkRow], old: State) -> bool:
+    """Tag each row's section with its topic (kept in its metadata): from the old row when it was tagged the same
+    way, else from its vector in Chroma, a batch at a time. True when any row needed a new tag."""
+    current = tagging.version(embedder.name)
+    need = []
+    for row in rows:
+        if tagging.stored(row.metadata, current) is not False:
+            continue
+        before = old.chunks.get(row.id)
+        if before is not None and tagging.stored(before.metadata, current) is not False:
+            row.metadata["topic"], row.metadata["tagged"] = before.metadata.get("topic", ""), current
+        else:
+            need.append(row)
+    if not need:
+        return False
+    collection, descriptions = store.collection(collection_name), tagging.described(embedder)
+    for start in range(0, len(need), CHROMA_BATCH):
+        batch = need[start : start + CHROMA_BATCH]
+        got = collection.get(ids=[r.id for r in batch], include=["embeddings"])
+        found = dict(zip(got["ids"], got["embeddings"], strict=True))
+        have = [r for r in batch if r.id in found]
+        for row, topic in zip(have, tagging.tag([found[r.id] for r in have], descriptions), strict=True):
+            row.metadata["topic"], row.metadata["tagged"] = topic.name if topic else "", current
+    return True
 
 
 def _write_batch(

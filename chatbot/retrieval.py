@@ -21,18 +21,18 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
+from chatbot import tagging
 from chatbot.chunking import sentence_spans
 from chatbot.embeddings import Embedder, embed_with_sentences
 from chatbot.encoders import make_query_encoder
 from chatbot.errors import IndexMissingError
-from chatbot.question import LEVEL_RULES, TOPIC_DESCRIPTIONS, TOPIC_RULES, Level, Topic
+from chatbot.question import LEVEL_RULES, TOPIC_RULES, Level, Topic
 from chatbot.roles import Roles
 from chatbot.store import ChunkRow, GuideRow, SqliteRecord, State, Store
 from chatbot.text import STOPWORDS, content_stems, is_english, normalize, stem, words
 
 RRF_K = 60
 TOPIC_WEIGHT = 0.5  # a chunk on the topic asked ranks as if it stood half-way up a third list
-MIN_TAG_SCORE = 0.3  # below it a chunk is on no topic (link lists, "Future Reading"), measured on real guides
 FRESHNESS_PROBES = 3  # new chunks checked after a version switch
 FRESHNESS_TRIES = 5
 RETRY_AFTER_S = 5.0  # a failed background build is tried again by the first request after this
@@ -143,7 +143,7 @@ class Index:
         self.query_encoder = make_query_encoder(query_encoder, embedder) if isinstance(query_encoder, str) else (
             query_encoder or embedder)
         self._snapshot: Snapshot | None = None
-        self._topics: tuple[list[Topic], np.ndarray] | None = None
+        self._topics: np.ndarray | None = None  # the topic descriptions' vectors, for an index not tagged at ingest
         self._lock = threading.Lock()  # one build at a time, in the foreground or the builder
         self._builder_lock = threading.Lock()  # guards _builder and _retry_at
         self._builder: threading.Thread | None = None
@@ -402,8 +402,15 @@ class Index:
         return Search(query, hits, vector, timings, snapshot)
 
     def tags(self, snapshot: Snapshot, ids: list[str]) -> dict[str, Topic | None]:
-        """Each chunk's topic: the topic description its vector is nearest to, if near enough; cached per version."""
+        """Each chunk's topic, as ingest tagged it (chatbot.tagging); a chunk of an index tagged otherwise, or not
+        at all, is tagged here from its vector in Chroma, once per version."""
         missing = [i for i in ids if i not in snapshot.tags]
+        current = tagging.version(self.embedder.name)
+        for chunk_id in missing:
+            topic = tagging.stored(snapshot.rows[snapshot.position[chunk_id]].metadata, current)
+            if topic is not False:
+                snapshot.tags[chunk_id] = topic
+        missing = [i for i in missing if i not in snapshot.tags]
         if missing:
             try:
                 if snapshot.chunks is None:
@@ -412,19 +419,10 @@ class Index:
             except Exception as exc:  # the collection went with a --rebuild: untagged until the new version
                 log.warning("no chunk vectors for topic tags (%s)", exc)
                 return snapshot.tags
-            topics, descriptions = self._topic_vectors()
-            if len(found["ids"]):
-                near = np.asarray(found["embeddings"], dtype=np.float32) @ descriptions.T
-                for chunk_id, scores in zip(found["ids"], near, strict=True):
-                    best = int(np.argmax(scores))
-                    snapshot.tags[chunk_id] = topics[best] if scores[best] >= MIN_TAG_SCORE else None
+            if self._topics is None:
+                self._topics = tagging.described(self.query_encoder)
+            snapshot.tags.update(zip(found["ids"], tagging.tag(found["embeddings"], self._topics), strict=True))
         return snapshot.tags
-
-    def _topic_vectors(self) -> tuple[list[Topic], np.ndarray]:
-        if self._topics is None:
-            topics = list(TOPIC_DESCRIPTIONS)
-            self._topics = topics, self.query_encoder.embed([TOPIC_DESCRIPTIONS[t] for t in topics])
-        return self._topics
 
     @staticmethod
     def _of_roles(snapshot: Snapshot, chunk_id: str, roles: frozenset[str]) -> bool:
