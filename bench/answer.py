@@ -4,7 +4,7 @@ python bench/answer.py [--sizes seed,1k,10k,100k] (":approx" for template vector
     [--encoders torch,onnx-int8] [--no-peer]
 
 Ours: the whole answer, `chatbot.chain.ask` on `build_chain(Index)` (understanding, retrieval, gate, composition),
-once per query encoder (torch is the before, onnx-int8 the after; an encoder the code does not have is skipped).
+once per query encoder (torch is the before; onnx and onnx-int8 the after; one the code lacks is skipped).
 Peer: the LangChain tutorial's `similarity_search(question, k=4)` (bench/peer.py `peer_store`, torch MiniLM) on
 the same guides. Questions: eval/dev.jsonl, plus generated questions about generated roles for the generated
 corpora; each question once per run, every side in turn, the first side rotating per question. Our query cache is
@@ -42,7 +42,7 @@ from chatbot.evaluation import Case, contains, load_cases, score_case, summarize
 from chatbot.retrieval import Index
 from chatbot.store import Store
 
-ENCODERS = ["torch", "onnx-int8"]
+ENCODERS = ["torch", "onnx", "onnx-int8"]  # before issue 16; float32 ONNX; int8 ONNX
 PEER = "peer"
 
 # (file, function) -> label, for the one profiled pass per size; cumulative times, so rows overlap.
@@ -93,7 +93,11 @@ def rss_mb() -> float:
 
 def encoders_in_code() -> list[str]:
     """The query encoders this checkout's Index can use (torch alone before the encoder setting existed)."""
-    return ENCODERS if "query_encoder" in inspect.signature(Index.__init__).parameters else ["torch"]
+    if "query_encoder" not in inspect.signature(Index.__init__).parameters:
+        return ["torch"]
+    from chatbot.encoders import QUERY_ENCODERS
+
+    return ["torch", *[e for e in QUERY_ENCODERS if e != "torch"]]
 
 
 def default_encoder() -> str:
