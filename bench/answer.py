@@ -268,8 +268,10 @@ def report(entry: dict[str, Any], samples: dict[str, list[list[dict[str, Any]]]]
             if name != PEER and sides[PEER]["p50_ms"]:
                 per_run = [median(s["total_ms"] for s in ours) / median(s["total_ms"] for s in peer)
                            for ours, peer in zip(runs, peer_runs, strict=True)]
+                # CPU time per answer too: on a shared machine it moves less with the neighbours' load
                 ratio[name] = {"p50": round(sides[name]["p50_ms"] / sides[PEER]["p50_ms"], 3),
-                               "per_run": spread(per_run)}
+                               "per_run": spread(per_run),
+                               "cpu_p50": round(sides[name]["cpu_p50_ms"] / max(sides[PEER]["cpu_p50_ms"], 1e-6), 3)}
     ours = sides[default]
     return {
         "label": entry["label"], "chunks": chunks, "guides": entry["info"]["guides"],

@@ -289,7 +289,10 @@ def answer_sizes(results: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]
 
 
 def ratio_cell(x: dict[str, Any] | None) -> str:
-    return f"{x['p50']:.2f} ({x['per_run']['min']:.2f}–{x['per_run']['max']:.2f})" if x else NOT_MEASURED
+    if not x:
+        return NOT_MEASURED
+    cpu = f"; CPU {x['cpu_p50']:.2f}" if "cpu_p50" in x else ""
+    return f"{x['p50']:.2f} ({x['per_run']['min']:.2f}–{x['per_run']['max']:.2f}{cpu})"
 
 
 def app_encoder(by_size: dict[str, dict[str, Any]]) -> str:
@@ -325,7 +328,8 @@ def goal1_section(results: dict[str, dict[str, Any]], targets: list[list[Any]]) 
         "query cache cleared per question; peer: LangChain's tutorial `similarity_search(question, k=4)` (torch "
         "MiniLM, no cache). Same questions, same process, one torch thread, every side in turn with the first side "
         "rotating per question; p50 / p95 ms per run, then the median over runs. Ratio: ours p50 ÷ peer p50 (in "
-        "brackets the range of the per-run ratios). `torch` is the query encoder before issue 16; `onnx` (float32) and "
+        "brackets the range of the per-run ratios, and the ratio of process CPU time per answer, which moves less "
+        "with the neighbours' load). `torch` is the query encoder before issue 16; `onnx` (float32) and "
         "`onnx-int8` are the ONNX exports of the same MiniLM; the Targets row uses the app's default encoder.",
         f"_Before_: whole answer p50 {BEFORE_16['answer_seed_ms']} ms against the peer's retrieval "
         f"{BEFORE_16['peer_seed_ms']} ms at the seed guide (ratio {seed_ratio:.2f}), "
