@@ -151,6 +151,9 @@ class Index:
         self.retry_after_s = RETRY_AFTER_S
         self.build_error: Exception | None = None  # the last background build's failure, until one succeeds
         self._embed_query = lru_cache(maxsize=256)(self._embed_uncached)
+        # Sentence vectors another process's ingest dropped while the old snapshot still answers: embedded once
+        # each, not in every answer that reads the chunk until the new snapshot is in (forgotten at the swap).
+        self._reembedded: dict[str, list[tuple[str, np.ndarray]]] = {}
 
     def _embed_uncached(self, text: str) -> np.ndarray:
         vector: np.ndarray = self.query_encoder.embed([text])[0]
@@ -191,12 +194,14 @@ class Index:
         with self.store.reachable():
             found = self.store.record.sentences([h.row.hash for h in hits])
         for hit in hits:
-            if not found.get(hit.row.hash):
+            if not found.get(hit.row.hash) and hit.row.hash not in self._reembedded:
                 # An ingest in another process switched versions and dropped this chunk's sentence vectors
                 # after our snapshot was taken: embed them now rather than answer without the chunk.
                 spans = sentence_spans(hit.row.text, hit.row.embed_text)
                 _, parts = embed_with_sentences(self.embedder, [hit.row.embed_text], [spans])
-                found[hit.row.hash] = [(s, v) for (s, _, _), v in zip(spans, parts[0], strict=True)]
+                self._reembedded[hit.row.hash] = [(s, v) for (s, _, _), v in zip(spans, parts[0], strict=True)]
+            if not found.get(hit.row.hash):
+                found[hit.row.hash] = self._reembedded[hit.row.hash]
         return found
 
     def warm_up(self) -> None:
@@ -266,6 +271,7 @@ class Index:
 
     def _swap(self, new: Snapshot) -> None:
         old, self._snapshot = self._snapshot, new
+        self._reembedded = {}
         if old is not None and old.system is not None:
             # Requests that took the old snapshot just before the swap may still be searching with its client.
             timer = threading.Timer(RETIRE_AFTER_S, old.system.stop)

@@ -281,6 +281,28 @@ def test_the_builders_long_record_read_does_not_hold_up_requests(
     assert index.wait_fresh(30) and index.snapshot().version == 2
 
 
+def test_sentences_an_ingest_dropped_are_embedded_once_while_the_old_snapshot_answers(
+    edited: tuple[Path, Index], hash_embedder: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    knowledge, index = edited
+    old = index.snapshot()
+    build = SlowBuild(index)
+    rename_exam(knowledge, hash_embedder, "ZEPHYRIUM")  # drops the sentence vectors of the NCLEX chunks
+    hits = index.search("NCLEX licensing exam", k=4).hits
+    assert "NCLEX" in hits[0].row.text and index.store.record.sentences([hits[0].row.hash])[hits[0].row.hash] == []
+    embedded: list[str] = []
+    real_embed = index.embedder.embed
+    monkeypatch.setattr(index.embedder, "embed", lambda texts: embedded.extend(texts) or real_embed(texts))
+    first = in_thread(lambda: index.sentences(hits))
+    calls = len(embedded)
+    assert calls and any("NCLEX" in s for s, _ in first[hits[0].row.hash])
+    again = index.sentences(hits)
+    assert len(embedded) == calls  # the second answer reads what the first embedded
+    assert [s for s, _ in again[hits[0].row.hash]] == [s for s, _ in first[hits[0].row.hash]]
+    build.release.set()
+    assert index.wait_fresh(30) and index.snapshot() is not old and index._reembedded == {}
+
+
 def test_a_rebuild_that_drops_the_old_collection_still_answers(
     edited: tuple[Path, Index], hash_embedder: Any
 ) -> None:
