@@ -1,7 +1,7 @@
 """Our whole answer next to the peer's retrieval, by index size: issue 16's goal 1, side by side in one process.
 
 python bench/answer.py [--sizes seed,1k,10k,100k] (":approx" for template vectors) [--runs 5] [--questions 20]
-    [--encoders torch,onnx-int8] [--no-peer]
+    [--encoders torch,onnx,onnx-int8] [--no-peer]
 
 Ours: the whole answer, `chatbot.chain.ask` on `build_chain(Index)` (understanding, retrieval, gate, composition),
 once per query encoder (torch is the before; onnx and onnx-int8 the after; one the code lacks is skipped).
@@ -141,6 +141,8 @@ def open_size(spec: str, real: Any, n_questions: int, encoders: list[str], with_
     peer_info: dict[str, Any] = {}
     if with_peer:
         persist = tmp / "peer-seed" if size == "seed" else CACHE / f"peer-{size}"
+        if size != "seed" and not (persist / "bench-key").is_file():
+            log(f"building the peer's {size} index first (hours at 100k; `python bench/peer.py --build {size}`)")
         started = time.perf_counter()
         store, peer_info = peer_store(corpus_dir(size), persist, LangChainEmbeddings(real))
         store.similarity_search("warm up", k=4)
