@@ -111,7 +111,7 @@ def answer_section(entry: dict[str, Any], targets: list[list[Any]]) -> str:
         provenance(entry),
         "Full answers through `build_chain(Index)` (condense, retrieve, compose), query-embedding cache cleared "
         f"before every question, query encoder `{sizes[0].get('encoder', 'torch') if sizes else 'torch'}` (the "
-        "app's default; both encoders next to the peer in section 7). "
+        "app's default; every query encoder next to the peer in section 7). "
         "Questions: the 20 of `eval/dev.jsonl`, plus generated questions about generated "
         "roles for the generated corpora. p50/p95 are per run, then the median over runs (`best run p50`: the "
         "quietest run, closest to an unshared machine); step columns are "
