@@ -186,7 +186,7 @@ _TOPIC_WORDS: tuple[tuple[Topic, WordRule], ...] = tuple(
                           r"bootcamps?|courses?)\b",
          ("do I need a degree?", "what should I study", "is a bootcamp enough?"), ("what skills do I need?",)),
         (Topic.SKILLS, r"\b(skills?|tools?|languages?|technolog(y|ies)|stack|frameworks?|know-how|maths?|"
-                       r"mathematics|statistics|coding|programming)\b",
+                       r"coding)\b",
          ("what skills do I need?", "which programming languages"), ("what degree do I need?",)),
         (Topic.STEPS, r"\b(how (do|can|would|should) (i|you|one) (become|get (into|started)|start)|steps?|path|"
                       r"roadmap|become|get into|break into|retrain|re-train|switch( careers?)? (to|into)|transition|"

@@ -116,9 +116,17 @@ def test_a_failed_export_is_one_config_error_naming_the_way_out(tmp_path: Path,
     assert "\n" not in message and "exporter broke" in message and "CAREERBOT_QUERY_ENCODER=torch" in message
 
 
-def test_the_setting_chooses_the_encoder(seed_index: Path) -> None:
+def own_copy(seed_index: Path, tmp_path: Path) -> Path:
+    """A copy of the session's seed index: closing an index stops the Chroma system every index of its folder
+    shares in this process, and the session's own readers must keep theirs."""
+    shutil.copytree(seed_index, tmp_path / "seed-index")
+    return tmp_path / "seed-index"
+
+
+def test_the_setting_chooses_the_encoder(seed_index: Path, tmp_path: Path) -> None:
     from chatbot.service import open_index
 
+    seed_index = own_copy(seed_index, tmp_path)
     assert Settings().query_encoder == "onnx-int8"
     default = open_index(Settings(index_dir=seed_index))
     torch = open_index(Settings(index_dir=seed_index, query_encoder="torch"))
@@ -143,8 +151,9 @@ def test_an_unknown_encoder_is_one_config_error() -> None:
 
 
 def test_through_a_real_index_the_onnx_encoder_finds_what_torch_finds(
-    seed_index: Path, real_embedder: Any, onnx_encoder: OnnxEncoder
+    seed_index: Path, real_embedder: Any, onnx_encoder: OnnxEncoder, tmp_path: Path
 ) -> None:
+    seed_index = own_copy(seed_index, tmp_path)
     with_torch = Index(Store(seed_index), real_embedder)
     with_onnx = Index(Store(seed_index), real_embedder, onnx_encoder)
     try:

@@ -119,8 +119,11 @@ def test_two_apps_and_an_ingest_share_one_server(chroma: ChromaServer, tmp_path:
         ingest = run(["ingest.py", "--knowledge", str(knowledge), "--index", str(index), "--json"],
                      {"CAREERBOT_CHROMA_URL": chroma.url})
         assert ingest.returncode == 0 and json.loads(ingest.stdout)["updated"] >= 1, ingest.stderr[-2000:]
-        for app in apps:
-            answer = ask(app.port, QUESTION)
+        for app in apps:  # the new version is built in the background; until then the old one answers
+            deadline, answer = time.monotonic() + 60, ask(app.port, QUESTION)
+            while "$150,000" not in answer and time.monotonic() < deadline:
+                time.sleep(0.5)
+                answer = ask(app.port, QUESTION)
             assert "$150,000" in answer and "$112,430" not in answer
         with (index / "ingest.lock").open("a"):  # a second ingest while one runs is refused
             import fcntl
