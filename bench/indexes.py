@@ -24,6 +24,7 @@ from common import CACHE, MAX_BYTES, SEED_GUIDE, chunks_of, du, emit, log  # fir
 # isort: split
 from corpus import GENERATOR_VERSION, generate
 
+from chatbot import tagging
 from chatbot.chunking import CHUNKER_VERSION
 from chatbot.embeddings import make_embedder
 from chatbot.indexing import ingest
@@ -70,7 +71,7 @@ def _key(size: str, approx: bool) -> dict[str, Any]:
     key = json.loads((knowledge / ".stamp.json").read_text()) if size != "seed" else {"chunker": CHUNKER_VERSION}
     key = {**key, "store_format": STORE_FORMAT}
     if not approx:  # real vectors are rebuilt when the embedder makes them another way
-        key = {**key, "embedder": make_embedder().name}
+        key = {**key, "embedder": make_embedder().name, "tagger": tagging.version(make_embedder().name)}
     return key
 
 

@@ -17,7 +17,7 @@ import time
 from datetime import datetime
 from typing import Any
 
-from common import BENCH, ROOT, log, machine
+from common import BENCH, ROOT, chunks_of, log, machine
 from report import render
 
 RESULTS = BENCH / "results"
@@ -64,11 +64,29 @@ def run_script(name: str, args: list[str], mode: str) -> dict[str, Any]:
     return entry
 
 
+def _capped(script_args: list[str], largest: str) -> list[str]:
+    """A script's arguments with the corpus sizes above `largest` left out ('seed' is always kept; a single
+    --size above it becomes `largest`)."""
+    def fits(size: str) -> bool:
+        name = size.split(":")[0]
+        return name == "seed" or chunks_of(name) <= chunks_of(largest)
+
+    out = list(script_args)
+    for i, value in enumerate(out[:-1]):
+        if value in ("--sizes", "--sets"):
+            out[i + 1] = ",".join(s for s in out[i + 1].split(",") if fits(s)) or "seed"
+        elif value == "--size" and not fits(out[i + 1]):
+            out[i + 1] = largest
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, fewer questions (minutes, not hours)")
     parser.add_argument("--only", default=",".join(FULL), help="comma-separated scripts to run")
     parser.add_argument("--sizes", help="override answer.py --sizes, e.g. seed,1k,10k:approx")
+    parser.add_argument("--largest", help="leave out corpus sizes above this one, e.g. 10k (a 100k index takes half "
+                        "an hour to build on a quiet 2-core machine, hours on a busy one)")
     parser.add_argument("--render", action="store_true", help="only rewrite BENCHMARKS.md from stored results")
     parser.add_argument("--extra", action="append", default=[],
                         help="quality.py: also KNOWLEDGE_DIR:SET.jsonl (third-party guides, measured by hand)")
@@ -80,6 +98,8 @@ def main() -> None:
         script_args = list(plan[name])
         if name == "answer" and args.sizes:
             script_args[1] = args.sizes
+        if args.largest:
+            script_args = _capped(script_args, args.largest)
         if name == "quality":
             script_args += [a for extra in args.extra for a in ("--extra", extra)]
         entry = run_script(name, script_args, "quick" if args.quick else "full")
