@@ -98,6 +98,8 @@ def answer_section(entry: dict[str, Any], targets: list[list[Any]]) -> str:
         if s["label"].startswith("100k"):
             targets.append(["Answer p50 at 100k chunks", "<= 60 ms", f"{s['p50_ms']:.1f} ms{best(s)}",
                             verdict(s["p50_ms"] <= TARGETS["p50_100k_ms"])])
+    if not any(s["label"].startswith("100k") for s in sizes):  # never an older run's figure
+        target_row(targets, "Answer p50 at 100k chunks", "<= 60 ms", None, None)
     steps = ["model_ms", "embed_ms", "dense_ms", "bm25_ms", "retrieve_ms", "compose_ms", "other_ms"]
     latency = [[s["label"], s["guides"], s["chunks"], s["questions"], s["runs"], s["p50_ms"], s["p95_ms"],
                 s.get("p50_best_run_ms", ""), s["cpu_p50_ms"], *[s["steps_p50_ms"][k] for k in steps]] for s in sizes]
@@ -275,12 +277,14 @@ def ms_pair(side: dict[str, Any] | None) -> str:
     return f"{side['p50_ms']:.1f} / {side['p95_ms']:.1f}" if side else NOT_MEASURED
 
 
-def target_row(targets: list[list[Any]], name: str, bound: str, value: Any, ok: bool | None, shown: str = "") -> None:
-    """A Targets row; a value that was not measured says so instead of a verdict."""
+def target_row(targets: list[list[Any]], name: str, bound: str, value: Any, ok: bool | None, shown: str = "",
+               only_at: str = "") -> None:
+    """A Targets row; a value that was not measured says so instead of a verdict, and one measured only at a
+    smaller size than the target names says at which (its verdict is that size's, not the target's)."""
     if value is None:
         targets.append([name, bound, NOT_MEASURED, verdict(None)])
     else:
-        targets.append([name, bound, shown or value, verdict(ok)])
+        targets.append([name, bound, shown or value, verdict(ok) + (f" at {only_at} only" if only_at else "")])
 
 
 def answer_sizes(results: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -432,8 +436,8 @@ def goal2_section(entry: dict[str, Any] | None, targets: list[list[Any]]) -> str
     assert entry is not None
     waited = switch_waits(r)
     target_row(targets, "Goal 2: answer p95 during a re-ingest at 100k", "<= 100 ms", r.get("p95_ms"),
-               r.get("p95_ms") is not None and r["p95_ms"] <= 100,
-               f"{r.get('p95_ms', 0):.1f} ms" + ("" if r.get("size") == "100k" else f" (at {r.get('size')} only)"))
+               r.get("p95_ms") is not None and r["p95_ms"] <= 100, f"{r.get('p95_ms', 0):.1f} ms",
+               "" if r.get("size") == "100k" else str(r.get("size")))
     target_row(targets, "Goal 2: no request waits for the build", "none", waited, waited == 0,
                f"{waited} (slowest {r.get('max_ms', 0):,.0f} ms, build {r.get('build_s', 0):.1f} s)")
     keys = ["answers", "p50_ms", "p95_ms", "max_ms", "switch_max_ms", "build_s", "ingest_s", "fresh_after_s",
@@ -496,12 +500,15 @@ def goal34_sections(results: dict[str, dict[str, Any]], targets: list[list[Any]]
         peak = facts.get("peak_rss_mb")
         rss_rows.append([size, facts.get("chunks", ""), peak if peak is not None else NOT_MEASURED,
                          facts.get("build_seconds", "")])
-    big = build_facts(results, "100k") or {}
+    # The largest size built stands in for 100k when that was not built, and the row says so.
+    at = next((s for s in reversed(SIZES_16) if s != "seed" and build_facts(results, s)), "100k")
+    big = build_facts(results, at) or {}
+    only = "" if at == "100k" else at
     per_1k, peak = mb_per_1k(big), big.get("peak_rss_mb")
     target_row(targets, "Goal 3: index on disk per 1k chunks at 100k", "<= 12 MB", per_1k,
-               per_1k is not None and per_1k <= 12, f"{per_1k:.1f} MB" if per_1k is not None else "")
+               per_1k is not None and per_1k <= 12, f"{per_1k:.1f} MB" if per_1k is not None else "", only)
     target_row(targets, "Goal 4: peak RSS of the 100k-chunk ingest", "<= 1.5 GB", peak,
-               peak is not None and peak <= 1536, f"{peak / 1024:.2f} GB" if peak is not None else "")
+               peak is not None and peak <= 1536, f"{peak / 1024:.2f} GB" if peak is not None else "", only)
     note = provenance(entry) if entry and "result" in entry else ""
     return "\n\n".join(p for p in [
         "### Goal 3: compact index (`bench/indexes.py`)",
