@@ -90,6 +90,8 @@ def build_chain(
                 answer.text = small_talk(question.act, snapshot)
             case _ if question.foreign:
                 _refuse(answer, Reason.NO_GUIDE, question.foreign)
+            case _ if question.elsewhere:
+                _refuse(answer, Reason.NOT_COVERED, question.elsewhere)
         if llm is not None and history and not answer.refused and question.carried:
             pending.query = _condense_with_llm(llm, text, history) or pending.query
         answer.rewritten_query = pending.query

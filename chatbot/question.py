@@ -149,6 +149,14 @@ SUBJECT_BEFORE = _rule(
     ("how do i become a", "what does a", "what is the salary of a", "is there much demand for"),
     ("what kind of projects impress", "how do i work with", "what do i say to the"),
 )
+# What a skill or tool is wanted for: "the best language for making video games" asks about video games.
+PURPOSE = _rule(
+    "purpose",
+    r"\bfor (making|building|developing|creating|designing|writing|programming|coding|doing|working on)\s+"
+    r"(?P<thing>[a-z][\w-]*( [a-z][\w-]*){0,2})",
+    ("What is the best programming language for making video games?", "which tools for building mobile apps"),
+    ("what is the best language for data science?", "is python good for beginners?"),
+)
 # A job the bot is asked to play is not the job asked about: "act as my career coach".
 ADDRESSEE = _rule(
     "addressee",
@@ -319,7 +327,7 @@ TOPIC_DESCRIPTIONS: dict[Topic, str] = {
 LIST_TOPICS = frozenset({Topic.STEPS, Topic.SKILLS, Topic.CERTIFICATIONS, Topic.PROS, Topic.CONS, Topic.PROGRESSION})
 FIGURE_TOPICS = frozenset({Topic.PAY, Topic.DURATION, Topic.OUTLOOK})  # a figure asked for: one, or none at all
 WORD_RULES: tuple[WordRule, ...] = (GREETING, THANKS, HELP, INJECTION, ASKER, ADDRESSEE, SUBJECT_BEFORE, FOLLOW_UP,
-                                    REFERS_BACK, POINTS_AT_THINGS, FIGURE_ASKED, COMPARES, OTHER_PLACES,
+                                    PURPOSE, REFERS_BACK, POINTS_AT_THINGS, FIGURE_ASKED, COMPARES, OTHER_PLACES,
                                     *LEVEL_RULES.values(),
                                     *(rule for _, rule in _TOPIC_WORDS))
 
@@ -347,6 +355,7 @@ class Question:
         return self.act is Act.CAREER and len(self.roles) >= 2
     matched: str = ""  # the phrase a rule fired on (the attack, the greeting)
     asker: str = ""  # a job the asker describes themself with ("I'm a nurse")
+    elsewhere: str = ""  # what a skill is wanted for, when no guide speaks of it ("for making video games")
 
 
 def topic_of(text: str) -> Topic | None:
@@ -409,11 +418,21 @@ def understand(
     wants_figure = topic in FIGURE_TOPICS and bool(FIGURE_ASKED.find(subject))
     places = tuple(places_in(_OUTSIDE.sub(" ", text)))
     level = next((lvl for lvl, rule in LEVEL_RULES.items() if rule.find(subject)), None)
+    elsewhere = "" if named or carried or not stems else _elsewhere(subject, stems)
     return Question(raw, text, Act.CAREER, named, foreign, topic, query, carried, bool(REFERS_BACK.find(subject)),
-                    wants_figure, places, level, asker=_job(asker))
+                    wants_figure, places, level, asker=_job(asker), elsewhere=elsewhere)
 
 
 _OUTSIDE = re.compile(r"\b(outside|other than|apart from|except)( of)?( the)? [\w.]+( [\w.]+)?", re.I)
+
+
+def _elsewhere(text: str, stems: frozenset[str]) -> str:
+    """The purpose a question names ("for making video games") when none of its words is one the guides use."""
+    found = PURPOSE.pattern.search(text)
+    if not found:
+        return ""
+    content = [w for w in words(found.group("thing")) if w not in STOPWORDS]
+    return found.group(0) if content and not any(stem(w) in stems for w in content) else ""
 
 
 def _job(phrase: str) -> str:

@@ -375,3 +375,10 @@ def test_a_follow_up_about_things_said_before_carries_the_earlier_question() -> 
         "ok where should i show them off (what projects should go in a devops portfolio)"
     # A follow-up with a topic of its own takes only the role.
     assert understand("and what does it pay?", portfolio, roles).query == "and what does it pay? (DevOps Engineer)"
+
+
+def test_a_purpose_no_guide_speaks_of_is_elsewhere(seed_snapshot: Snapshot) -> None:
+    assert on_seed(seed_snapshot, "What is the best programming language for making video games?").elsewhere == \
+        "for making video games"
+    assert on_seed(seed_snapshot, "which language is best for building machine learning models?").elsewhere == ""
+    assert on_seed(seed_snapshot, "are bootcamps worth the money?").elsewhere == ""
