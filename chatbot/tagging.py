@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Literal
 
 import numpy as np
@@ -17,8 +18,10 @@ MIN_TAG_SCORE = 0.3  # below it a chunk is on no topic (link lists, "Future Read
 _TOPICS = list(TOPIC_DESCRIPTIONS)
 
 
+@lru_cache(maxsize=8)
 def version(model: str) -> str:
-    """What a tag depends on besides the chunk: the model and the descriptions (a change tags everything again)."""
+    """What a tag depends on besides the chunk: the model and the descriptions (a change tags everything again);
+    kept per model, as retrieval asks on every question."""
     facts = [model, MIN_TAG_SCORE, [(t.name, TOPIC_DESCRIPTIONS[t]) for t in _TOPICS]]
     return hashlib.sha256(json.dumps(facts).encode()).hexdigest()[:12]
 
