@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     admin_retry_seconds: float = 1.0  # wait after the 6th wrong admin password in a row, doubling
     admin_retry_max_seconds: float = 60.0
     upload_quota_mb: float = 50.0  # all browser uploads waiting in the temp folder; the oldest go first
+    # Gradio keeps every session's copy of the page's config (about 120 kB here) until this many newer sessions
+    # exist; its default of 10,000 let the app grow past 1 GB under an API client that asks one question each.
+    max_sessions: int = 1000
 
     @field_validator("allowed_hosts", mode="before")
     @classmethod

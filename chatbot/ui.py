@@ -587,6 +587,7 @@ def launch(demo: Any, settings: Settings) -> None:
         ssr_mode=False,
         show_error=False,
         max_file_size=settings.max_guide_bytes,
+        state_session_capacity=settings.max_sessions,
         blocked_paths=[str(settings.knowledge_dir), str(settings.index_dir), str(ENV_FILE), str(Path.cwd() / ".env")],
         allowed_paths=[],
         strict_cors=True,

@@ -611,7 +611,9 @@ def test_eight_sessions_while_reingesting_see_no_errors_and_bounded_resources(se
     assert seen_figures == {OLD_SALARY, NEW_SALARY}, f"answers must follow the re-ingests: saw {seen_figures}"
     assert len(latencies) >= 8 * 10, summary
     assert p95 < 10.0, summary
-    assert end_rss - start_rss < 300 * 1024, f"memory grew by {(end_rss - start_rss) / 1024:.0f} MB: {summary}"
+    # Over 2,000 one-question sessions: Gradio keeps CAREERBOT_MAX_SESSIONS of them (about 130 MB at 1,000), and
+    # its default of 10,000 sessions had grown the app about 300 MB here.
+    assert end_rss - start_rss < 240 * 1024, f"memory grew by {(end_rss - start_rss) / 1024:.0f} MB: {summary}"
     assert end_fds - start_fds <= 20, f"open files grew from {start_fds} to {end_fds}: {summary}"
     assert "four years" in ask(served.server.url, "How long does it take to become a machine learning engineer?").answer
 

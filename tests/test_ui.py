@@ -8,7 +8,7 @@ import pytest
 from chatbot.config import Settings
 from chatbot.errors import CareerBotError
 from chatbot.feedback import FeedbackStore
-from chatbot.ui import AdminHandler, ChatHandler, build_demo, new_state
+from chatbot.ui import AdminHandler, ChatHandler, build_demo, launch, new_state
 from tests.helpers import make_chain, make_index
 
 
@@ -132,6 +132,22 @@ def test_only_the_chat_is_callable_through_the_api(setup: tuple[Path, Any, Any],
                                              admin_password="pw"))
     names = set(demo.get_api_info()["named_endpoints"])
     assert names == {"/chat"}
+
+
+def test_launch_keeps_a_bounded_number_of_sessions(setup: tuple[Path, Any, Any], tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    import inspect
+
+    knowledge, index, chain = setup
+    settings = Settings(knowledge_dir=knowledge, index_dir=tmp_path / "index", max_sessions=25)
+    demo = build_demo(chain, index, settings)
+    seen: dict[str, Any] = {}
+    real = type(demo).launch
+    monkeypatch.setattr(demo, "launch", lambda **kwargs: seen.update(kwargs))
+    launch(demo, settings)
+    inspect.signature(real).bind(demo, **seen)  # every option is one this Gradio has
+    assert seen["state_session_capacity"] == 25
+    assert (seen["share"], seen["server_name"], seen["enable_monitoring"]) == (False, "127.0.0.1", False)
 
 
 def test_admin_table_has_the_guides_command_columns(setup: tuple[Path, Any, Any], tmp_path: Path) -> None:
