@@ -16,14 +16,19 @@ MAX_TOKENS = 256
 Metadata = dict[str, str | int]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Chunk:
     """A piece of one section: `text` is shown and cited, `embed_text` (heading trail + text) is embedded."""
 
     id: str
     text: str
-    embed_text: str
     metadata: Metadata
+
+    @property
+    def embed_text(self) -> str:
+        """Heading trail plus text, built when asked: a 100k-chunk ingest holds every chunk until its commit, and
+        a second copy of each text was a tenth of its peak memory."""
+        return f"{self.metadata['heading']}\n{self.text}"
 
     @property
     def content_hash(self) -> str:
@@ -124,7 +129,7 @@ def chunk_guide(guide: Guide, count_tokens: Callable[[str], int], max_tokens: in
             key = json.dumps([metadata, embed_text], sort_keys=True)
             seen[key] = seen.get(key, 0) + 1
             digest = hashlib.sha256(f"{key}\x1f{seen[key]}".encode()).hexdigest()[:32]
-            chunks.append(Chunk(digest, text, embed_text, metadata))
+            chunks.append(Chunk(digest, text, metadata))
     return chunks
 
 

@@ -57,9 +57,10 @@ class SentenceTransformerEmbedder:
 
     kind = "torch"  # as a query encoder (chatbot.encoders)
 
-    # 16 texts per forward pass: on a 2-core CPU, paragraph-sized chunks embed about 10% faster than with
-    # sentence-transformers' default of 32 (bigger batches pad more and fall out of cache; BENCHMARKS.md).
-    def __init__(self, model: str = "", batch_size: int = 16, threads: int = 0) -> None:
+    # 4 texts per forward pass: on a 2-core CPU as fast as 16 (within 3%) and faster than sentence-transformers'
+    # default of 32 (bigger batches pad more and fall out of cache), and the attention's working memory is a
+    # quarter of 16's: an ingest's peak RSS fell 130-160 MB (bench/indexes.py, BENCHMARKS.md goal 4).
+    def __init__(self, model: str = "", batch_size: int = 4, threads: int = 0) -> None:
         # The name is recorded with the index: vectors made another way (another model, or sentence vectors
         # not pooled in context) are never mixed with these; a changed name re-embeds everything.
         self.name = f"{model or PACKAGED_MODEL}{IN_CONTEXT}"

@@ -185,7 +185,7 @@ def _run(
                 kept = [c for c in old.chunks.values() if c.source == source]
                 rows += kept
                 if rebuild:  # a fresh collection needs these rows too: embed them again from the record
-                    fresh += [Chunk(c.id, c.text, c.embed_text, c.metadata) for c in kept]
+                    fresh += [Chunk(c.id, c.text, c.metadata) for c in kept]
             continue
         change = GuideChange(source, guide.dropped, new=before is None)
         report.per_guide.append(change)

@@ -85,7 +85,7 @@ def _sentence_rows(
             yield h, i, at, at + len(text), None, encode_vector(vector)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ChunkRow:
     """A live chunk as the record keeps it."""
 
