@@ -12,7 +12,7 @@ export GRADIO_ANALYTICS_ENABLED ?= False
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[dev]'
-	@# The int8 ONNX query encoder is exported here from the packaged model, so the first start does not wait for it.
+	@# The ONNX query encoder is exported here from the packaged model, so the first start does not wait for it.
 	$(PY) -c 'from chatbot.encoders import OnnxEncoder; OnnxEncoder().embed(["warm up"])' \
 		|| echo "note: the ONNX query encoder will be exported at first use"
 	touch $(STAMP)

@@ -39,7 +39,7 @@ class Settings(BaseSettings):
     max_question_chars: int = 2000
     top_k: int = 4
     query_threads: int = 1  # torch threads when answering (an ingest from ingest.py uses them all)
-    query_encoder: str = "onnx-int8"  # "onnx" (float32), "torch": what embeds questions (ingest: torch); encoders.py
+    query_encoder: str = "onnx"  # float32 ONNX; "onnx-int8", "torch": what embeds questions (ingest: torch)
     allowed_hosts: Annotated[tuple[str, ...], NoDecode] = ()  # host names beside loopback, e.g. behind a proxy
     admin_retry_seconds: float = 1.0  # wait after the 6th wrong admin password in a row, doubling
     admin_retry_max_seconds: float = 60.0

@@ -28,7 +28,7 @@ import numpy as np
 from chatbot.embeddings import IN_CONTEXT, PACKAGED_MODEL, Embedder, model_path
 from chatbot.errors import ConfigError
 
-QUERY_ENCODERS = ("onnx-int8", "onnx", "torch")
+QUERY_ENCODERS = ("onnx", "onnx-int8", "torch")
 # Change a recipe when its export or quantization changes: the cache key includes it, so old files are not reused.
 # int8: weights per output channel, activations per run; the feed-forward down-projections stay float32 (with
 # them quantized too, query vectors had cosine mean 0.992, min 0.968 with torch's on the 106 dev, heldout and
@@ -52,7 +52,7 @@ def _version(package: str) -> str:
         return "missing"
 
 
-def cache_key(folder: str, kind: str = "onnx-int8") -> str:
+def cache_key(folder: str, kind: str = "onnx") -> str:
     """A key for the model folder's weights, the recipe and the versions of what exports and quantizes them."""
     weights = sorted(p for p in Path(folder).iterdir() if p.suffix in (".safetensors", ".bin"))
     facts = {
@@ -141,9 +141,10 @@ _LOADED_LOCK = threading.Lock()
 
 
 class OnnxEncoder:
-    """MiniLM as an ONNX model: int8 (about half torch's time, vectors within cosine 0.97 of its) or float32."""
+    """MiniLM as an ONNX model: float32 (torch's vectors to 1e-6 in about half its time) or int8 (faster still,
+    vectors within cosine 0.97 of torch's: enough to swap near-tied chunks, so it is not the default)."""
 
-    def __init__(self, model: str = "", threads: int = 1, cache: Path | None = None, kind: str = "onnx-int8") -> None:
+    def __init__(self, model: str = "", threads: int = 1, cache: Path | None = None, kind: str = "onnx") -> None:
         self.kind = kind
         # The same name as the document embedder's: the vectors are the same model's, so an index built with
         # torch is searched with these (the index records this name and checks it).

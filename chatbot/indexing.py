@@ -21,11 +21,10 @@ from chatbot.cleaning import Dropped
 from chatbot.documents import PARSER_VERSION, find_guides, load_guide, source_of
 from chatbot.embeddings import Embedder, embed_with_sentences
 from chatbot.errors import GuideError
-from chatbot.store import ChunkRow, GuideRow, State, Store
+from chatbot.store import CHROMA_BATCH, ChunkRow, GuideRow, State, Store, chroma_vectors
 
 Progress = Callable[[int, int, str], None]
 BATCH = 256  # texts per model call: large enough for sentence-transformers' length sorting to cut padding
-CHROMA_BATCH = 1000
 # What a guide row records as the way it was read: a new parser or chunker re-reads every guide.
 PIPELINE = f"{CHUNKER_VERSION}.{PARSER_VERSION}"
 
@@ -377,12 +376,7 @@ def _reused_vectors(store: Store, old: State, ids: list[str]) -> dict[str, np.nd
     """Vectors already in the index, so moved or re-ordered chunks are never embedded again."""
     if not ids:
         return {}
-    collection = store.collection(old.collection)
-    out: dict[str, np.ndarray] = {}
-    for start in range(0, len(ids), CHROMA_BATCH):
-        got = collection.get(ids=ids[start : start + CHROMA_BATCH], include=["embeddings"])
-        out.update({i: np.asarray(v, dtype=np.float32) for i, v in zip(got["ids"], got["embeddings"], strict=True)})
-    return out
+    return chroma_vectors(store.collection(old.collection), ids)
 
 
 def _sweep(store: Store, live: str, ids: Collection[str]) -> None:

@@ -28,7 +28,7 @@ from chatbot.encoders import make_query_encoder
 from chatbot.errors import IndexMissingError
 from chatbot.question import LEVEL_RULES, TOPIC_RULES, Level, Topic
 from chatbot.roles import Roles
-from chatbot.store import ChunkRow, GuideRow, SqliteRecord, State, Store
+from chatbot.store import ChunkRow, GuideRow, SqliteRecord, State, Store, chroma_vectors
 from chatbot.text import STOPWORDS, content_stems, is_english, normalize, stem, words
 
 RRF_K = 60
@@ -37,6 +37,9 @@ FRESHNESS_PROBES = 3  # new chunks checked after a version switch
 FRESHNESS_TRIES = 5
 RETRY_AFTER_S = 5.0  # a failed background build is tried again by the first request after this
 RETIRE_AFTER_S = 10.0  # the old Chroma client is stopped this long after the swap (requests on it take ms)
+# Up to this many chunks the snapshot holds their vectors (1.5 kB each) and searches them exactly in numpy: 0.07 ms
+# at 1k chunks where Chroma's query took 1.9 ms; at 10k both take about 0.8 ms and Chroma's index needs no memory.
+IN_MEMORY_CHUNKS = 5000
 log = logging.getLogger(__name__)
 
 
@@ -57,6 +60,7 @@ class Snapshot:
     chunks: Any = field(default=None, repr=False)  # the Chroma collection, from the client that sees this version
     system: Any = field(default=None, repr=False)  # that client's system once a newer one replaced it: stopped later
     tags: dict[str, Topic | None] = field(default_factory=dict, repr=False)  # chunk id -> its topic, once looked at
+    vectors: np.ndarray | None = field(default=None, repr=False)  # the rows' vectors, in order, for a small index
 
     def continuation(self, row: ChunkRow) -> ChunkRow | None:
         """The next chunk of the same section, when a long section was split."""
@@ -320,6 +324,7 @@ class Index:
         common = frozenset(t for t, n in frequency.items() if len(rows) >= 4 and n > len(rows) / 2)
         roles = Roles.of_guides(state.guides.values())
         vocabulary = words_used | roles.words
+        chunks = self._collection_or_none(state.collection)
         return Snapshot(
             state.version,
             state.collection,
@@ -331,7 +336,8 @@ class Index:
             common,
             roles,
             {r.id: i for i, r in enumerate(rows)},
-            self._collection_or_none(state.collection),
+            chunks,
+            vectors=_vectors(chunks, rows) if chunks is not None and len(rows) <= IN_MEMORY_CHUNKS else None,
         )
 
     def _collection_or_none(self, name: str) -> Any:
@@ -440,6 +446,10 @@ class Index:
         return guide is not None and guide.role in roles
 
     def _dense(self, snapshot: Snapshot, vector: np.ndarray, depth: int) -> list[tuple[str, float]]:
+        if snapshot.vectors is not None:
+            scores = snapshot.vectors @ vector
+            top = np.argsort(-scores, kind="stable")[:depth]
+            return [(snapshot.rows[i].id, float(scores[i])) for i in top]
         try:
             if snapshot.chunks is None:
                 snapshot.chunks = self.store.collection(snapshot.collection)
@@ -472,6 +482,12 @@ class Index:
         else:
             top = np.argsort(-scores)[:depth]
         return [(snapshot.rows[i].id, float(scores[i])) for i in top if scores[i] > 0]
+
+
+def _vectors(chunks: Any, rows: list[ChunkRow]) -> np.ndarray | None:
+    """The rows' vectors from Chroma, in row order; None when any is missing (Chroma's own search then runs)."""
+    found = chroma_vectors(chunks, [r.id for r in rows])
+    return np.stack([found[r.id] for r in rows]) if rows and len(found) == len(rows) else None
 
 
 @contextmanager

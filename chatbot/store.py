@@ -52,6 +52,16 @@ CREATE INDEX IF NOT EXISTS chunks_hash ON chunks(hash);
 STORE_FORMAT = 2
 _VACUUM_SHARE = 0.25  # free pages above this share of the file are given back to the disk after an ingest
 _WAL_LIMIT = 16 * 1024 * 1024  # bytes of write-ahead log kept on disk once it has been checkpointed
+CHROMA_BATCH = 1000  # ids per Chroma call: its SQLite binds each one
+
+
+def chroma_vectors(collection: Any, ids: Sequence[str]) -> dict[str, np.ndarray]:
+    """The vectors a Chroma collection holds for these ids (the ones it has), a batch of ids at a time."""
+    out: dict[str, np.ndarray] = {}
+    for start in range(0, len(ids), CHROMA_BATCH):
+        got = collection.get(ids=list(ids[start : start + CHROMA_BATCH]), include=["embeddings"])
+        out.update({i: np.asarray(v, dtype=np.float32) for i, v in zip(got["ids"], got["embeddings"], strict=True)})
+    return out
 
 
 def encode_vector(vector: np.ndarray) -> bytes:

@@ -77,6 +77,6 @@ def test_the_calibrate_command(seed_copy: Index, tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr[-2000:]
     result = json.loads(done.stdout)
     assert result["errors"] == 0 and result["sets"] == ["eval/dev.jsonl"]  # found again from another clone
-    assert result["query_encoder"] == "onnx-int8"  # calibrated for the encoder that answers (the default)
-    assert stored(Index(seed_copy.store, seed_copy.embedder, "onnx-int8")) is not None
+    assert result["query_encoder"] == "onnx"  # calibrated for the encoder that answers (the default)
+    assert stored(Index(seed_copy.store, seed_copy.embedder, "onnx")) is not None
 

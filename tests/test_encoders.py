@@ -1,4 +1,4 @@
-"""Query encoders: the int8 ONNX MiniLM, exported here from the packaged model, agrees with the torch model."""
+"""Query encoders: the ONNX MiniLM (float32, and int8), exported here from the packaged model, agrees with torch."""
 
 from __future__ import annotations
 
@@ -43,7 +43,7 @@ def xdg(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def onnx_encoder(xdg: Path) -> OnnxEncoder:
-    """The int8 encoder, exported once for this module from the packaged model (a few seconds)."""
+    """The default (float32) encoder, exported once for this module from the packaged model (a few seconds)."""
     encoder = OnnxEncoder(cache=xdg / "careerbot" / "onnx")
     encoder.embed(["warm up"])
     return encoder
@@ -54,16 +54,16 @@ def test_vectors_are_unit_length_and_close_to_the_torch_models(onnx_encoder: Onn
     assert ours.shape == theirs.shape == (len(TEXTS), 384) and ours.dtype == np.float32
     assert np.allclose(np.linalg.norm(ours, axis=1), 1.0, atol=1e-5)
     cosines = (ours * theirs).sum(axis=1)
-    assert cosines.min() >= 0.99, cosines
+    assert cosines.min() >= 0.99999, cosines  # float32: torch's own vectors, so near-ties rank as torch ranks them
     assert onnx_encoder.name == real_embedder.name  # the index's vectors are this model's: no re-ingest
 
 
 @pytest.mark.slow
-def test_the_float32_export_gives_the_torch_models_vectors(tmp_path: Path, real_embedder: Any) -> None:
-    plain = OnnxEncoder(cache=tmp_path / "onnx", kind="onnx")  # a second export: a few seconds more
-    cosines = (plain.embed(TEXTS) * real_embedder.embed(TEXTS)).sum(axis=1)
-    assert cosines.min() >= 0.99999, cosines
-    assert plain.file.stat().st_size > 80_000_000  # float32 weights, not quantized
+def test_the_int8_export_is_close_to_the_torch_models_vectors(tmp_path: Path, real_embedder: Any) -> None:
+    int8 = OnnxEncoder(cache=tmp_path / "onnx", kind="onnx-int8")  # a second export: a few seconds more
+    cosines = (int8.embed(TEXTS) * real_embedder.embed(TEXTS)).sum(axis=1)
+    assert 0.97 <= cosines.min() and cosines.max() < 0.99999, cosines  # quantized: close, not the same
+    assert 10_000_000 < int8.file.stat().st_size < 60_000_000  # int8 weights, float32 feed-forward outputs
 
 
 def test_a_batch_of_different_lengths_gives_each_texts_own_vector(onnx_encoder: OnnxEncoder) -> None:
@@ -77,8 +77,8 @@ def test_a_batch_of_different_lengths_gives_each_texts_own_vector(onnx_encoder: 
 def test_the_export_is_cached_by_model_and_versions(onnx_encoder: OnnxEncoder) -> None:
     file = onnx_encoder.file
     assert file.is_file() and file.name == FILE and file.parent.name == cache_key(encoders.model_path(""))
-    assert cache_key(encoders.model_path(""), "onnx") != file.parent.name  # float32 is kept apart
-    assert 10_000_000 < file.stat().st_size < 60_000_000  # int8 weights, float32 feed-forward outputs
+    assert cache_key(encoders.model_path(""), "onnx-int8") != file.parent.name  # int8 is kept apart
+    assert file.stat().st_size > 80_000_000  # float32 weights, not quantized
     assert [p.name for p in file.parent.iterdir() if p.name not in (FILE, ".lock")] == []  # no temp files left
 
 
@@ -127,25 +127,25 @@ def test_the_setting_chooses_the_encoder(seed_index: Path, tmp_path: Path) -> No
     from chatbot.service import open_index
 
     seed_index = own_copy(seed_index, tmp_path)
-    assert Settings().query_encoder == "onnx-int8"
+    assert Settings().query_encoder == "onnx"
     default = open_index(Settings(index_dir=seed_index))
     torch = open_index(Settings(index_dir=seed_index, query_encoder="torch"))
-    plain = open_index(Settings(index_dir=seed_index, query_encoder="onnx"))
+    int8 = open_index(Settings(index_dir=seed_index, query_encoder="onnx-int8"))
     try:
-        assert isinstance(default.query_encoder, OnnxEncoder) and encoder_kind(default.query_encoder) == "onnx-int8"
-        assert isinstance(plain.query_encoder, OnnxEncoder) and encoder_kind(plain.query_encoder) == "onnx"
+        assert isinstance(default.query_encoder, OnnxEncoder) and encoder_kind(default.query_encoder) == "onnx"
+        assert isinstance(int8.query_encoder, OnnxEncoder) and encoder_kind(int8.query_encoder) == "onnx-int8"
         assert isinstance(default.embedder, SentenceTransformerEmbedder)  # documents: still the torch model
         assert torch.query_encoder is torch.embedder and encoder_kind(torch.query_encoder) == "torch"
     finally:
         close(default)
         close(torch)
-        close(plain)
+        close(int8)
 
 
 def test_an_unknown_encoder_is_one_config_error() -> None:
     with pytest.raises(ConfigError) as raised:
         make_query_encoder("fast", SentenceTransformerEmbedder())
-    assert str(raised.value) == "CAREERBOT_QUERY_ENCODER='fast' is not one of: onnx-int8, onnx, torch"
+    assert str(raised.value) == "CAREERBOT_QUERY_ENCODER='fast' is not one of: onnx, onnx-int8, torch"
     with pytest.raises(ConfigError, match="embedded with"):
         make_query_encoder("onnx-int8", HashEmbedder())  # its vectors would not be comparable
 
@@ -186,7 +186,7 @@ def test_switching_the_encoder_makes_the_calibration_stale(tmp_path: Path, real_
         assert stored(with_onnx) is None and stale(with_onnx) == before
         recalibrate_if_stale(with_onnx)
         after = stored(with_onnx)
-        assert after is not None and after.query_encoder == "onnx-int8" and after.errors == before.errors == 0
+        assert after is not None and after.query_encoder == "onnx" and after.errors == before.errors == 0
         assert abs(after.min_evidence - before.min_evidence) < 0.05
     finally:
         close(with_onnx)

@@ -303,23 +303,32 @@ def test_sentences_an_ingest_dropped_are_embedded_once_while_the_old_snapshot_an
     assert index.wait_fresh(30) and index.snapshot() is not old and index._reembedded == {}
 
 
+@pytest.mark.parametrize("in_memory", [True, False], ids=["vectors in the snapshot", "vectors in Chroma"])
 def test_a_rebuild_that_drops_the_old_collection_still_answers(
-    edited: tuple[Path, Index], hash_embedder: Any
+    in_memory: bool, tmp_path: Path, hash_embedder: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    knowledge, index = edited
+    monkeypatch.setattr(retrieval, "IN_MEMORY_CHUNKS", 5000 if in_memory else 0)
+    knowledge = tmp_path / "knowledge"
+    knowledge.mkdir()
+    index = build_index(knowledge, tmp_path / "index", hash_embedder, *FIXTURE_GUIDES)
     old = index.snapshot()
+    assert (old.vectors is not None) is in_memory
     build = SlowBuild(index)
     rename_exam(knowledge, hash_embedder, "ZEPHYRIUM", rebuild=True)
     assert old.collection not in index.store.collection_names()  # the rebuild made a new one and dropped this
     answer = in_thread(lambda: ask(make_chain(index), "What is the salary of a Web Developer?"))
     assert "$" in answer.text and answer.sources
     search = in_thread(lambda: index.search("NCLEX licensing exam", k=4))
-    assert search.snapshot is old and "NCLEX" in search.hits[0].row.text  # BM25 alone until the new one is in
-    assert all(h.dense == 0 for h in search.hits)
+    assert search.snapshot is old and "NCLEX" in search.hits[0].row.text
+    if in_memory:  # the old snapshot's own vectors still rank
+        assert search.hits[0].dense > 0
+    else:  # BM25 alone until the new one is in
+        assert all(h.dense == 0 for h in search.hits)
     build.release.set()
     assert index.wait_fresh(30)
     after = index.search("zephyrium", k=4)
     assert after.snapshot.collection != old.collection and any(h.dense > 0 for h in after.hits)
+    close(index)
 
 
 def test_the_replaced_client_is_stopped_after_the_swap_and_a_late_request_still_answers(
@@ -327,7 +336,9 @@ def test_the_replaced_client_is_stopped_after_the_swap_and_a_late_request_still_
 ) -> None:
     knowledge, index = edited
     monkeypatch.setattr(retrieval, "RETIRE_AFTER_S", 0.0)
+    monkeypatch.setattr(retrieval, "IN_MEMORY_CHUNKS", 0)
     old = index.snapshot()
+    old.vectors = None  # searched in Chroma, as an index of over IN_MEMORY_CHUNKS chunks is
     vector = index.embed_query("NCLEX licensing exam")
     assert index._dense(old, vector, 5)
     rename_exam(knowledge, hash_embedder, "ZEPHYRIUM")  # another writer: this reader opens a new client
@@ -482,3 +493,20 @@ def test_a_chunk_on_the_topic_asked_is_marked_and_ranks_first(seed: Index) -> No
     assert duties in marked and not any(h.on_topic for h in plain)
     rank = [h.row.metadata["section"] for h in plain].index(duties)
     assert [h.row.metadata["section"] for h in focused].index(duties) < rank
+
+
+def test_a_small_index_searches_its_vectors_in_memory_as_chroma_would(edited: tuple[Path, Index]) -> None:
+    _, index = edited
+    snapshot = index.snapshot()
+    assert snapshot.vectors is not None and snapshot.vectors.shape == (len(snapshot.rows), index.embedder.dimension)
+    for question in ("How long does it take to become a Registered Nurse?", "NCLEX licensing exam", "salary"):
+        vector = index.embed_query(question)
+        in_memory = index._dense(snapshot, vector, 5)
+        snapshot.vectors, kept = None, snapshot.vectors
+        in_chroma = index._dense(snapshot, vector, 5)
+        snapshot.vectors = kept
+        # The same scores best first, and each chunk found by both scored alike (ties may come in either order).
+        assert np.allclose([s for _, s in in_memory], [s for _, s in in_chroma], atol=1e-5)
+        chroma = dict(in_chroma)
+        assert all(abs(chroma[i] - s) < 1e-5 for i, s in in_memory if i in chroma)
+        assert in_memory[0][0] == in_chroma[0][0] or abs(in_memory[0][1] - in_memory[1][1]) < 1e-5

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from chatbot import retrieval
 from chatbot.retrieval import Index
 from chatbot.store import Store
 from tests.helpers import ROOT, DenseHashEmbedder
@@ -66,8 +67,10 @@ def sees_chunk(index: Index, words: str) -> bool:
 
 
 @pytest.mark.slow
-def test_reader_sees_an_ingest_from_another_process(big_index: tuple[Path, Path]) -> None:
+def test_reader_sees_an_ingest_from_another_process(big_index: tuple[Path, Path],
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     knowledge, index_dir = big_index
+    monkeypatch.setattr(retrieval, "IN_MEMORY_CHUNKS", 0)  # searched in Chroma, whose client must be reopened
     index = Index(Store(index_dir), DenseHashEmbedder())
     assert sees_chunk(index, "$99,999")
     (knowledge / "pilot.md").write_text(PILOT.format("A Test Pilot earns $123,456 a year."))
@@ -85,6 +88,7 @@ def test_without_reopening_chroma_the_new_vectors_stay_unseen(
 ) -> None:
     """Why Store.reopen exists: guards the test above against passing for the wrong reason."""
     knowledge, index_dir = big_index
+    monkeypatch.setattr(retrieval, "IN_MEMORY_CHUNKS", 0)
     index = Index(Store(index_dir), DenseHashEmbedder())
     assert sees_chunk(index, "$99,999")
     monkeypatch.setattr(Store, "reopen", lambda self, force=False, keep=False: None)
@@ -125,7 +129,7 @@ def test_a_start_with_nothing_to_ingest_imports_neither_torch_nor_sentence_trans
     shutil.copytree(seed_index, tmp_path / "index")
     shutil.copytree(seed_index.parent / "knowledge", tmp_path / "knowledge")
     env = {"PATH": "/usr/bin:/bin", "HF_HUB_OFFLINE": "1", "XDG_CACHE_HOME": str(xdg), "HOME": str(xdg),
-           "GRADIO_ANALYTICS_ENABLED": "False", "CAREERBOT_QUERY_ENCODER": "onnx-int8",
+           "GRADIO_ANALYTICS_ENABLED": "False", "CAREERBOT_QUERY_ENCODER": "onnx",
            "CAREERBOT_INDEX_DIR": str(tmp_path / "index"), "CAREERBOT_KNOWLEDGE_DIR": str(tmp_path / "knowledge")}
     out = subprocess.run([sys.executable, "-c", START], cwd=ROOT, env=env, capture_output=True, text=True,
                          timeout=300)
