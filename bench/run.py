@@ -26,7 +26,7 @@ FULL = {
     "indexes": ["--sizes", "seed,1k,10k,100k"],
     "answer": ["--sizes", "seed,1k,10k,100k", "--runs", "5", "--questions", "20"],
     "peer": ["--sets", "seed,1k", "--runs", "5"],
-    "encoder": ["--sizes", "seed,1k"],
+    "encoder": ["--sizes", "seed,1k,10k"],
     "switch": ["--size", "100k"],
     "memory": ["--questions", "1000"],
     "coldstart": ["--runs", "5"],
