@@ -326,11 +326,26 @@ def wait_answer(page: Any, before: int, timeout_ms: int = 60_000) -> str:
 
 
 def ask(page: Any, question: str, timeout_ms: int = 60_000) -> str:
-    """Type a question, press Ask, wait for the whole answer; return the answer's text."""
+    """Type a question, press Ask, wait for the whole answer; return the answer's text.
+
+    On a timeout it says what the page showed and saves a screenshot: a click the page never sent and an answer
+    the server never finished look alike from the outside.
+    """
     before = int(page.evaluate(ANSWER_COUNT_JS))
     page.locator("#question textarea").fill(question)
     page.locator("#send").click()
-    return wait_answer(page, before, timeout_ms)
+    try:
+        return wait_answer(page, before, timeout_ms)
+    except Exception as exc:
+        if "Timeout" not in type(exc).__name__:
+            raise
+        shot = screenshot(page, f"timeout-{int(time.time())}.png")
+        shown = page.evaluate("""() => ({box: document.querySelector('#question textarea').value,
+            chat: document.querySelector('#chat').innerText.slice(-1500),
+            tracker: document.querySelector('#chat [data-testid="status-tracker"]')?.className || ''})""")
+        raise AssertionError(f"no whole answer to {question!r} in {timeout_ms / 1000:.0f} s ({shot.name}); "
+                             f"question box {shown['box']!r}; progress {shown['tracker']!r}; "
+                             f"chat: {shown['chat']!r}") from None
 
 
 def new_chat(page: Any) -> None:

@@ -412,12 +412,7 @@ def test_admin_corrects_a_guide_role(fresh_page: BrowserPage, knowledge_dir: Pat
 
     _chat_tab(page)
     new_chat(page)
-    try:  # the first answer after an in-app ingest; on a loaded machine it has waited over a minute once
-        answer = ask(page, "What does a flight test engineer do?", timeout_ms=150_000)
-    except Exception:
-        screenshot(page, "admin-role-chat-timeout.png")
-        raise AssertionError(f"no answer after the role change; the page said: {page.inner_text('#chat')[-1500:]}"
-                             ) from None
+    answer = ask(page, "What does a flight test engineer do?")
     assert "flies new and modified aircraft" in answer, answer
 
     # Put the role back so the module's server is as it started.
