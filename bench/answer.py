@@ -54,7 +54,7 @@ HOTSPOTS = {
     ("answer.py", "compose"): "answer.compose",
     ("embeddings.py", "embed"): "query embedding (model)",
     ("encoders.py", "embed"): "query embedding (ONNX model)",
-    ("retrieval.py", "_dense"): "dense search (Chroma)",
+    ("retrieval.py", "_dense"): "dense search (in memory up to 20k chunks, else Chroma)",
     ("retrieval.py", "_bm25"): "BM25",
     ("store.py", "sentences"): "sentence vectors from SQLite",
 }
