@@ -452,10 +452,7 @@ def _without(text: str, phrases: Sequence[str]) -> str:
 def _named(text: str, roles: Roles, by_head_noun: bool) -> tuple[str, ...]:
     """The covered roles a text names, in the role list's order; by head noun, 'nurses' names the one it can mean."""
     found = roles.called(text) or ({one} if by_head_noun and (one := roles.mentioned(text)) else set())
-    if not found:
-        return ()
-    order = {name: i for i, name in enumerate(roles.names)}
-    return tuple(sorted(found, key=order.__getitem__))
+    return roles.in_order(found)
 
 
 def _with_fields(named: tuple[str, ...], text: str, roles: Roles) -> tuple[str, ...]:
@@ -464,8 +461,7 @@ def _with_fields(named: tuple[str, ...], text: str, roles: Roles) -> tuple[str, 
     fields = roles.in_fields(text) - set(named)
     if not fields or (named and not COMPARES.find(text)):
         return named
-    order = {name: i for i, name in enumerate(roles.names)}
-    return tuple(sorted({*named, *fields}, key=order.__getitem__))
+    return roles.in_order({*named, *fields})
 
 
 def _foreign(text: str, roles: Roles, stems: frozenset[str]) -> str:

@@ -134,6 +134,10 @@ class Roles:
                     used.update(range(i, i + n))
         return found, used
 
+    def in_order(self, names: Iterable[str]) -> tuple[str, ...]:
+        """Known role names in the role list's order (from the table built once: 16,668 roles at 100k chunks)."""
+        return tuple(sorted(names, key=self._order.__getitem__))
+
     def mentioned(self, text: str, by_head_noun: bool = True) -> str | None:
         """The role a text names, by full name or a short form ('ML engineers' -> 'Machine Learning Engineer')."""
         said = self._said(text)

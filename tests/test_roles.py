@@ -108,3 +108,9 @@ def test_a_field_names_its_role() -> None:
     assert roles.in_fields("is machine learning engineering hard?") == {ML}
     assert roles.in_fields("what is science?") == set()  # the field word alone names no role with modifiers
     assert {"data", "scientist", "scienc"} <= roles.own_stems("Data Scientist")
+
+
+def test_in_order_sorts_known_roles_by_the_role_list() -> None:
+    roles = Roles(["Registered Nurse", "Data Scientist", "DevOps Engineer"])
+    assert roles.in_order({"DevOps Engineer", "Registered Nurse"}) == ("Registered Nurse", "DevOps Engineer")
+    assert roles.in_order([]) == ()
