@@ -298,8 +298,7 @@ def _tag_rows(store: Store, collection_name: str, embedder: Embedder, rows: list
     collection, descriptions = store.collection(collection_name), tagging.described(embedder)
     for start in range(0, len(need), CHROMA_BATCH):
         batch = need[start : start + CHROMA_BATCH]
-        got = collection.get(ids=[r.id for r in batch], include=["embeddings"])
-        found = dict(zip(got["ids"], got["embeddings"], strict=True))
+        found = chroma_vectors(collection, [r.id for r in batch])
         have = [r for r in batch if r.id in found]
         for row, topic in zip(have, tagging.tag([found[r.id] for r in have], descriptions), strict=True):
             row.metadata["topic"], row.metadata["tagged"] = topic.name if topic else "", current

@@ -430,13 +430,13 @@ class Index:
             try:
                 if snapshot.chunks is None:
                     snapshot.chunks = self.store.collection(snapshot.collection)
-                found = snapshot.chunks.get(ids=missing, include=["embeddings"])
+                found = chroma_vectors(snapshot.chunks, missing)
             except Exception as exc:  # the collection went with a --rebuild: untagged until the new version
                 log.warning("no chunk vectors for topic tags (%s)", exc)
                 return snapshot.tags
             if self._topics is None:
                 self._topics = tagging.described(self.query_encoder)
-            snapshot.tags.update(zip(found["ids"], tagging.tag(found["embeddings"], self._topics), strict=True))
+            snapshot.tags.update(zip(found, tagging.tag(list(found.values()), self._topics), strict=True))
         return snapshot.tags
 
     @staticmethod

@@ -36,7 +36,8 @@ def described(embedder: Embedder) -> np.ndarray:
 _DESCRIBED: dict[str, np.ndarray] = {}
 
 
-def tag(vectors: np.ndarray | Sequence[Sequence[float]], descriptions: np.ndarray) -> list[Topic | None]:
+def tag(vectors: np.ndarray | Sequence[np.ndarray] | Sequence[Sequence[float]], descriptions: np.ndarray
+        ) -> list[Topic | None]:
     """The topic each vector is nearest to, or None when none is near enough."""
     rows = np.asarray(vectors, dtype=np.float32)
     if not len(rows):
