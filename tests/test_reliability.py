@@ -33,7 +33,7 @@ from browser_support import AppServer, launch_chromium, open_page, screenshot
 from chatbot.chain import ask as chain_ask
 from chatbot.documents import find_guides
 from chatbot.indexing import ingest
-from chatbot.retrieval import Index
+from chatbot.retrieval import RETIRE_AFTER_S, Index
 from chatbot.store import Store
 from chatbot.uploads import clean_partial_uploads
 from tests.helpers import DATA, ROOT, SEED, DenseHashEmbedder, make_chain
@@ -595,6 +595,9 @@ def test_eight_sessions_while_reingesting_see_no_errors_and_bounded_resources(se
         threads[-1].join(timeout=10)
     assert not any(t.is_alive() for t in threads), "a load thread did not stop"
 
+    # The Chroma clients the last switches replaced are stopped RETIRE_AFTER_S after their swap (requests may still
+    # be on them): count what is left once they are, so a client kept open for good is what fails the bound.
+    time.sleep(RETIRE_AFTER_S + 2)
     end_rss, end_fds = proc_stats(pid)
     ordered = sorted(latencies)
     p95 = ordered[int(0.95 * (len(ordered) - 1))] if ordered else float("nan")
