@@ -349,7 +349,12 @@ def ask(page: Any, question: str, timeout_ms: int = 60_000) -> str:
 
 
 def new_chat(page: Any) -> None:
-    """Press New chat and wait until the conversation and the question box are empty."""
+    """Press New chat and wait until its reply has emptied the conversation and the question box.
+
+    The box gets a placeholder first: on a page whose chat is already empty the wait would otherwise pass before
+    the reply arrives, and a late reply then empties the next question between typing it and pressing Ask.
+    """
+    page.locator("#question textarea").fill("(new chat pending)")
     page.locator("#new-chat").click()
     page.wait_for_function(
         """() => !document.querySelector('#chat [data-testid="user"]')
