@@ -123,15 +123,19 @@ class Roles:
         return self._aliases_in(said)[0]
 
     def _aliases_in(self, said: list[str]) -> tuple[set[str], set[int]]:
-        """The roles named by an alias, and the positions of the words those aliases use."""
+        """The roles named by an alias, and the positions of the words those aliases use.
+
+        The longest name wins: "senior data scientist in retail" names that role alone, not also the Data
+        Scientist and Senior Data Scientist whose names lie inside it.
+        """
+        spans = [(i, i + n, roles) for i in range(len(said)) for n in range(1, min(self._longest, len(said) - i) + 1)
+                 if (roles := self._alias.get(tuple(said[i : i + n]), ()))]
         found: set[str] = set()
         used: set[int] = set()
-        for i in range(len(said)):
-            for n in range(1, min(self._longest, len(said) - i) + 1):
-                roles = self._alias.get(tuple(said[i : i + n]), ())
-                if roles:
-                    found.update(roles)
-                    used.update(range(i, i + n))
+        for start, end, roles in spans:
+            if not any(s <= start and end <= e and e - s > end - start for s, e, _ in spans):
+                found.update(roles)
+                used.update(range(start, end))
         return found, used
 
     def in_order(self, names: Iterable[str]) -> tuple[str, ...]:

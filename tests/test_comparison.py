@@ -137,3 +137,27 @@ def test_the_bundled_guide_compared_with_a_role_without_figures(tmp_path: Path, 
     assert rows["growth"].startswith("| growth | 9.7% [1] (2022 to 2032) |")
     assert all(line.endswith(f"| {NOT_IN_GUIDE} |") for line in rows.values())
     assert {s.source for s in sources} == {"machine-learning-engineer.md"}
+
+
+def test_a_role_whose_name_holds_another_is_answered_alone_not_compared(tmp_path: Path, real_embedder: Any) -> None:
+    knowledge = tmp_path / "knowledge"
+    knowledge.mkdir()
+    for name, role, pay in (("data-scientist.md", "Data Scientist", "$103,500"),
+                            ("senior-data-scientist.md", "Senior Data Scientist", "$146,000")):
+        (knowledge / name).write_text(f"---\ntitle: {role}\nrole: {role}\n---\n## What does a {role.lower()} earn?\n\n"
+                                      f"A {role.lower()} earns about {pay} a year.\n\n## What does a {role.lower()} "
+                                      f"do?\n\nThey build models from data.\n", encoding="utf-8")
+    store = Store(tmp_path / "index")
+    ingest(knowledge, store, real_embedder, max_bytes=MAX_BYTES)
+    index = Index(store, real_embedder)
+    try:
+        chain = build_chain(index)
+        senior = ask(chain, "What does a senior data scientist earn?")
+        both = ask(chain, "Who earns more, a data scientist or a senior data scientist?")
+    finally:
+        close(index)
+    assert not senior.refused and "| role |" not in senior.text, senior.text
+    assert "$146,000" in senior.text and "$103,500" not in senior.text
+    assert {s.source for s in senior.sources} == {"senior-data-scientist.md"}
+    rows = {line.split(" | ")[0].strip("| "): line for line in both.text.splitlines() if line.startswith("| ")}
+    assert "$103,500" in rows["Data Scientist"] and "$146,000" in rows["Senior Data Scientist"], both.text

@@ -39,6 +39,16 @@ def test_named_lists_every_role_a_text_could_mean() -> None:
     assert ROLES.named("ML engineers or other engineers") == {ML, "Software Engineer", "Mechanical Engineer"}
 
 
+def test_the_longest_name_in_a_text_wins() -> None:
+    nested = Roles(["Data Scientist", "Senior Data Scientist", "Senior Data Scientist in Retail", ML])
+    assert nested.called("What does a senior data scientist in retail earn?") == {"Senior Data Scientist in Retail"}
+    assert nested.called("senior data scientists") == {"Senior Data Scientist"}
+    assert nested.mentioned("How do I become a senior data scientist?") == "Senior Data Scientist"
+    # Names side by side are all kept: only a name inside a longer one gives way.
+    assert nested.called("data scientist vs senior data scientist") == {"Data Scientist", "Senior Data Scientist"}
+    assert nested.called("senior data scientist or ML engineer") == {"Senior Data Scientist", ML}
+
+
 def test_covers_needs_one_role_using_every_stem() -> None:
     assert ROLES.covers({stem("engineer")})
     assert ROLES.covers({stem("machine"), stem("learning")})
