@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable
 
 # Calibrated with the packaged MiniLM (sentence vectors pooled in context) on eval/dev.jsonl and checked on
 # eval/heldout.jsonl: the best sentence similarity of in-scope questions was >= 0.28 (d08), of off-topic
@@ -14,7 +14,7 @@ MIN_EVIDENCE = 0.20
 # ("tell me a joke", "write me a poem") 0.073-0.148, one ("what time is it?") 0.206.
 MIN_OWN_EVIDENCE = 0.15
 
-def suggestions(headings: Sequence[str], limit: int = 3) -> list[str]:
+def suggestions(headings: Iterable[str], limit: int = 3) -> list[str]:
     """Distinct section headings to offer instead, best first."""
     out: list[str] = []
     for heading in headings:
