@@ -243,7 +243,7 @@ def covered_roles(snapshot: Snapshot, limit: int = 8) -> str:
 
 def small_talk(act: Act, snapshot: Snapshot) -> str:
     """A short friendly reply to a greeting, thanks or 'what can you do?': the roles covered and questions to try."""
-    starters = [h for _, h in snapshot.headings if h.endswith("?")][:3] or [h for _, h in snapshot.headings][:3]
+    starters = snapshot.starters(3)
     lead = {
         Act.GREETING: "Hello! I answer career questions from my guides, and show the sources of every answer.",
         Act.THANKS: "You're welcome! Ask me anything else about these careers.",
@@ -345,8 +345,7 @@ def _topics(index: Index, search: Search | None) -> list[str]:
     """Section headings to suggest: from the nearest chunks, else the first sections of the guides."""
     snapshot = search.snapshot if search else index.snapshot()
     near = [str(h.row.metadata.get("section", "")) for h in search.hits] if search else []
-    # Lazily: a refusal takes three headings, not a list of all 100,000 sections' (7 ms at 100k chunks).
-    return suggestions(itertools.chain(near, (h for _, h in snapshot.headings)))
+    return suggestions(itertools.chain(near, (h for _, h in snapshot.headings())))
 
 
 def _pieces(text: str) -> Iterator[str]:

@@ -39,11 +39,16 @@ def _names() -> dict[tuple[str, ...], str]:
     return names
 
 
+@lru_cache(maxsize=1)
+def _longest() -> int:
+    return max(len(k) for k in _names())
+
+
 def places_in(text: str) -> list[str]:
     """The countries a text names, in order, each once ('in sri lanka' -> ['Sri Lanka']; 'BLS' -> United States)."""
     said = [w.rstrip(".") for w in _WORD.findall(normalize(text).lower())]
     names = _names()
-    longest = max(len(k) for k in names)
+    longest = _longest()
     found: dict[str, None] = {}
     i = 0
     while i < len(said):

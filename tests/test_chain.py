@@ -167,7 +167,7 @@ def test_off_topic_is_refused_with_suggestions_from_the_headings(seed: Index, se
     assert answer.sources == []
     assert 2 <= len(answer.suggestions) <= 3
     assert len(set(answer.suggestions)) == len(answer.suggestions)
-    headings = {heading for _, heading in seed.snapshot().headings}
+    headings = {heading for _, heading in seed.snapshot().headings()}
     assert set(answer.suggestions) <= headings
     assert answer.text.startswith(NOT_COVERED)
     for suggestion in answer.suggestions:

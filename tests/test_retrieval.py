@@ -510,3 +510,10 @@ def test_a_small_index_searches_its_vectors_in_memory_as_chroma_would(edited: tu
         chroma = dict(in_chroma)
         assert all(abs(chroma[i] - s) < 1e-5 for i, s in in_memory if i in chroma)
         assert in_memory[0][0] == in_chroma[0][0] or abs(in_memory[0][1] - in_memory[1][1]) < 1e-5
+
+
+@pytest.mark.parametrize("scores", [[0.0] * 30, [3.0, 1.0, 3.0, 2.0, 1.0] * 8, list(np.linspace(1, 0, 25)), [1.0, 2.0]])
+def test_the_best_scores_are_a_stable_sorts_first(scores: list[float]) -> None:
+    array = np.asarray(scores, dtype=np.float32)
+    # Ties at the cut-off keep the earliest positions, as a stable sort of every score would.
+    assert list(retrieval._best(array, 20)) == list(np.argsort(-array, kind="stable")[:20])
