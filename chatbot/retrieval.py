@@ -390,7 +390,7 @@ class Index:
         vector = self.embed_query(query)
         timings["embed_ms"] = _ms(started)
         t = time.perf_counter()
-        dense = self._dense(snapshot, vector, depth)
+        dense = self._dense(snapshot, vector, depth, roles)
         timings["dense_ms"] = _ms(t)
         t = time.perf_counter()
         # Within the named roles' guides their own names rank nothing: "data science" would pick link lists.
@@ -453,11 +453,17 @@ class Index:
         guide = snapshot.guides.get(snapshot.rows[snapshot.position[chunk_id]].source)
         return guide is not None and guide.role in roles
 
-    def _dense(self, snapshot: Snapshot, vector: np.ndarray, depth: int) -> list[tuple[str, float]]:
-        if snapshot.vectors is not None:
-            scores = snapshot.vectors @ vector
-            top = _best(scores, depth)
-            return [(snapshot.rows[i].id, float(scores[i])) for i in top]
+    def _dense(self, snapshot: Snapshot, vector: np.ndarray, depth: int,
+               roles: frozenset[str] = frozenset()) -> list[tuple[str, float]]:
+        within = [snapshot.role_rows[r] for r in sorted(roles) if r in snapshot.role_rows]
+        if snapshot.vectors is not None or within:
+            # The named roles' own chunks, exactly: they rank first anyway, and a role's few chunks are rarely
+            # among the nearest 40 of 100,000 (Chroma's search of all of them cost 2.4 ms there).
+            rows = np.concatenate(within) if within else np.arange(len(snapshot.rows))
+            vectors = snapshot.vectors[rows] if snapshot.vectors is not None else self._fetched(snapshot, rows)
+            if vectors is not None:
+                scores = vectors @ vector
+                return [(snapshot.rows[rows[i]].id, float(scores[i])) for i in _best(scores, depth)]
         try:
             if snapshot.chunks is None:
                 snapshot.chunks = self.store.collection(snapshot.collection)
@@ -476,6 +482,16 @@ class Index:
         ids, distances = found["ids"][0], found["distances"][0]
         out = [(i, 1.0 - float(d)) for i, d in zip(ids, distances, strict=True) if i in snapshot.position]
         return out[:depth]
+
+    def _fetched(self, snapshot: Snapshot, rows: np.ndarray) -> np.ndarray | None:
+        """These rows' vectors from Chroma, in row order; None when the collection lacks any (its search then runs)."""
+        try:
+            if snapshot.chunks is None:
+                snapshot.chunks = self.store.collection(snapshot.collection)
+            return _vectors(snapshot.chunks, [snapshot.rows[i] for i in rows])
+        except Exception as exc:  # the collection went with a --rebuild; the search below says what to do
+            log.debug("no vectors for the named roles' chunks: %s", exc)
+            return None
 
     def _bm25(self, snapshot: Snapshot, query: str, depth: int, drop: frozenset[str] = frozenset(),
               roles: frozenset[str] = frozenset()) -> list[tuple[str, float]]:

@@ -517,3 +517,22 @@ def test_the_best_scores_are_a_stable_sorts_first(scores: list[float]) -> None:
     array = np.asarray(scores, dtype=np.float32)
     # Ties at the cut-off keep the earliest positions, as a stable sort of every score would.
     assert list(retrieval._best(array, 20)) == list(np.argsort(-array, kind="stable")[:20])
+
+
+def test_a_named_roles_chunks_are_ranked_by_meaning_among_themselves(edited: tuple[Path, Index]) -> None:
+    _, index = edited
+    snapshot = index.snapshot()
+    role = "Registered Nurse"
+    own = {snapshot.rows[i].id for i in snapshot.role_rows[role]}
+    vector = index.embed_query("What does the work involve day to day?")
+    in_memory = index._dense(snapshot, vector, 20, frozenset({role}))
+    snapshot.vectors, kept = None, snapshot.vectors
+    try:
+        fetched = index._dense(snapshot, vector, 20, frozenset({role}))  # an index too big to hold in memory
+        everyone = index._dense(snapshot, vector, 20)
+    finally:
+        snapshot.vectors = kept
+    assert {i for i, _ in in_memory} == own and [i for i, _ in fetched] == [i for i, _ in in_memory]
+    assert np.allclose([s for _, s in fetched], [s for _, s in in_memory], atol=1e-5)
+    assert [s for _, s in in_memory] == sorted((s for _, s in in_memory), reverse=True)
+    assert {i for i, _ in everyone} - own  # without a role, every guide's chunks
