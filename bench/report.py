@@ -132,7 +132,8 @@ def answer_section(entry: dict[str, Any], targets: list[list[Any]]) -> str:
         APPROX_NOTE if any("approx" in s["label"] for s in sizes) else "",
         "Every index without `approx` in its name was built by the real ingest (real MiniLM, sentence vectors "
         "pooled in context), cached in `bench/.cache/` after the first `make bench`. `open s` is the first query's "
-        "extra cost (snapshot, BM25 build, role tables, Chroma load); `RSS +MB` the memory the open index adds.",
+        "extra cost (snapshot, BM25 build, role tables, Chroma load); `RSS +MB` the memory the index adds when it "
+        "is first opened in the process (later sides of the same index share what the first loaded).",
     ])
 
 
