@@ -42,6 +42,9 @@ RETIRE_AFTER_S = 10.0  # the old Chroma client is stopped this long after the sw
 # in numpy: 0.07 ms at 1k chunks where Chroma's query took 1.9 ms, 1.0 ms at 10k against 1.6; past it, Chroma's
 # approximate index answers without the memory.
 IN_MEMORY_CHUNKS = 20_000
+# Above IN_MEMORY_CHUNKS, the named roles' chunks are fetched from Chroma by id up to this many (about 0.02 ms each at
+# 100k chunks: 100 cost what Chroma's search of all chunks does); roles with more are searched among all chunks.
+FETCHED_ROWS = 100
 log = logging.getLogger(__name__)
 
 
@@ -456,6 +459,8 @@ class Index:
     def _dense(self, snapshot: Snapshot, vector: np.ndarray, depth: int,
                roles: frozenset[str] = frozenset()) -> list[tuple[str, float]]:
         within = [snapshot.role_rows[r] for r in sorted(roles) if r in snapshot.role_rows]
+        if snapshot.vectors is None and sum(len(w) for w in within) > FETCHED_ROWS:
+            within = []
         if snapshot.vectors is not None or within:
             # The named roles' own chunks, exactly: they rank first anyway, and a role's few chunks are rarely
             # among the nearest 40 of 100,000 (Chroma's search of all of them cost 2.4 ms there).

@@ -536,3 +536,19 @@ def test_a_named_roles_chunks_are_ranked_by_meaning_among_themselves(edited: tup
     assert np.allclose([s for _, s in fetched], [s for _, s in in_memory], atol=1e-5)
     assert [s for _, s in in_memory] == sorted((s for _, s in in_memory), reverse=True)
     assert {i for i, _ in everyone} - own  # without a role, every guide's chunks
+
+
+def test_roles_with_more_chunks_than_are_worth_fetching_are_searched_among_all(
+    edited: tuple[Path, Index], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, index = edited
+    snapshot = index.snapshot()
+    vector = index.embed_query("What does the work involve day to day?")
+    monkeypatch.setattr(retrieval, "FETCHED_ROWS", 1)
+    snapshot.vectors, kept = None, snapshot.vectors
+    try:
+        found = index._dense(snapshot, vector, 20, frozenset({"Registered Nurse"}))
+        everyone = index._dense(snapshot, vector, 20)
+    finally:
+        snapshot.vectors = kept
+    assert found == everyone  # Chroma's search of all chunks, as for a question that names no role
