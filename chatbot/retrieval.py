@@ -9,7 +9,7 @@ import logging
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
@@ -110,6 +110,11 @@ class Snapshot:
             if (guide := self.guides.get(row.source)) is not None and guide.role:
                 out.setdefault(guide.role, []).append(i)
         return {role: np.asarray(found, dtype=np.int64) for role, found in out.items()}
+
+    def rows_of(self, roles: Iterable[str]) -> np.ndarray | None:
+        """The row numbers of these roles' chunks, role by role in name order; None when none of them has a guide."""
+        found = [self.role_rows[r] for r in sorted(roles) if r in self.role_rows]
+        return np.concatenate(found) if found else None
 
     def headings(self) -> Iterator[tuple[str, str]]:
         """(source, section heading) for every section, in guide order; lazily, since callers take the first few
@@ -393,12 +398,13 @@ class Index:
         vector = self.embed_query(query)
         timings["embed_ms"] = _ms(started)
         t = time.perf_counter()
-        dense = self._dense(snapshot, vector, depth, roles)
+        within = snapshot.rows_of(roles)  # the named roles' chunks: both searches rank within them
+        dense = self._dense(snapshot, vector, depth, within)
         timings["dense_ms"] = _ms(t)
         t = time.perf_counter()
         # Within the named roles' guides their own names rank nothing: "data science" would pick link lists.
         own = frozenset(s for r in roles for s in Roles.own_stems(r)) if roles else frozenset()
-        lexical = self._bm25(snapshot, f"{query} {terms}" if terms else query, depth, own, roles)
+        lexical = self._bm25(snapshot, f"{query} {terms}" if terms else query, depth, own, within)
         timings["bm25_ms"] = _ms(t)
         t = time.perf_counter()
         fused: dict[str, float] = {}
@@ -438,9 +444,7 @@ class Index:
         missing = [i for i in missing if i not in snapshot.tags]
         if missing:
             try:
-                if snapshot.chunks is None:
-                    snapshot.chunks = self.store.collection(snapshot.collection)
-                found = chroma_vectors(snapshot.chunks, missing)
+                found = chroma_vectors(self._chunks(snapshot), missing)
             except Exception as exc:  # the collection went with a --rebuild: untagged until the new version
                 log.warning("no chunk vectors for topic tags (%s)", exc)
                 return snapshot.tags
@@ -457,26 +461,23 @@ class Index:
         return guide is not None and guide.role in roles
 
     def _dense(self, snapshot: Snapshot, vector: np.ndarray, depth: int,
-               roles: frozenset[str] = frozenset()) -> list[tuple[str, float]]:
-        within = [snapshot.role_rows[r] for r in sorted(roles) if r in snapshot.role_rows]
-        if snapshot.vectors is None and sum(len(w) for w in within) > FETCHED_ROWS:
-            within = []
-        if snapshot.vectors is not None or within:
+               within: np.ndarray | None = None) -> list[tuple[str, float]]:
+        vectors, rows = snapshot.vectors, None  # rows: which snapshot rows `vectors` holds, when not all of them
+        if within is not None and (vectors is not None or len(within) <= FETCHED_ROWS):
             # The named roles' own chunks, exactly: they rank first anyway, and a role's few chunks are rarely
             # among the nearest 40 of 100,000 (Chroma's search of all of them cost 2.4 ms there).
-            rows = np.concatenate(within) if within else np.arange(len(snapshot.rows))
-            vectors = snapshot.vectors[rows] if snapshot.vectors is not None else self._fetched(snapshot, rows)
-            if vectors is not None:
-                scores = vectors @ vector
-                return [(snapshot.rows[rows[i]].id, float(scores[i])) for i in _best(scores, depth)]
+            vectors, rows = vectors[within] if vectors is not None else self._fetched(snapshot, within), within
+        if vectors is not None:
+            scores = vectors @ vector
+            top = _best(scores, depth)
+            chosen = top if rows is None else rows[top]
+            return [(snapshot.rows[r].id, float(scores[i])) for i, r in zip(top, chosen, strict=True)]
         try:
-            if snapshot.chunks is None:
-                snapshot.chunks = self.store.collection(snapshot.collection)
             # Chroma's own query, ids and distances only: a quarter of langchain-chroma's cost (0.7 vs 2.8 ms at 1k
             # chunks), and it needs no documents in Chroma. Extra rows: the collection may hold an in-flight
             # ingest's chunks the record does not list yet.
-            found = snapshot.chunks.query(query_embeddings=[vector.tolist()], n_results=depth * 2,
-                                          include=["distances"])
+            found = self._chunks(snapshot).query(query_embeddings=[vector.tolist()], n_results=depth * 2,
+                                                 include=["distances"])
         except Exception as exc:
             if self.store.record.version() == snapshot.version:
                 raise
@@ -488,28 +489,28 @@ class Index:
         out = [(i, 1.0 - float(d)) for i, d in zip(ids, distances, strict=True) if i in snapshot.position]
         return out[:depth]
 
+    def _chunks(self, snapshot: Snapshot) -> Any:
+        """The snapshot's Chroma collection, opened on first use (a snapshot built while Chroma lacked it has none)."""
+        if snapshot.chunks is None:
+            snapshot.chunks = self.store.collection(snapshot.collection)
+        return snapshot.chunks
+
     def _fetched(self, snapshot: Snapshot, rows: np.ndarray) -> np.ndarray | None:
         """These rows' vectors from Chroma, in row order; None when the collection lacks any (its search then runs)."""
         try:
-            if snapshot.chunks is None:
-                snapshot.chunks = self.store.collection(snapshot.collection)
-            return _vectors(snapshot.chunks, [snapshot.rows[i] for i in rows])
+            return _vectors(self._chunks(snapshot), [snapshot.rows[i] for i in rows])
         except Exception as exc:  # the collection went with a --rebuild; the search below says what to do
             log.debug("no vectors for the named roles' chunks: %s", exc)
             return None
 
     def _bm25(self, snapshot: Snapshot, query: str, depth: int, drop: frozenset[str] = frozenset(),
-              roles: frozenset[str] = frozenset()) -> list[tuple[str, float]]:
+              within: np.ndarray | None = None) -> list[tuple[str, float]]:
         tokens = [t for t in content_stems(query) if t not in snapshot.common and t not in drop]
         if not tokens:
             return []
         scores = snapshot.bm25.get_scores(tokens)
-        within = [snapshot.role_rows[r] for r in roles if r in snapshot.role_rows]
-        if within:  # the named roles' own chunks, best first
-            rows = np.concatenate(within)
-            top = rows[_best(scores[rows], depth)]
-        else:
-            top = _best(scores, depth)
+        # The named roles' own chunks, best first, when the question names roles.
+        top = within[_best(scores[within], depth)] if within is not None else _best(scores, depth)
         return [(snapshot.rows[i].id, float(scores[i])) for i in top if scores[i] > 0]
 
 

@@ -525,10 +525,10 @@ def test_a_named_roles_chunks_are_ranked_by_meaning_among_themselves(edited: tup
     role = "Registered Nurse"
     own = {snapshot.rows[i].id for i in snapshot.role_rows[role]}
     vector = index.embed_query("What does the work involve day to day?")
-    in_memory = index._dense(snapshot, vector, 20, frozenset({role}))
+    in_memory = index._dense(snapshot, vector, 20, snapshot.rows_of({role}))
     snapshot.vectors, kept = None, snapshot.vectors
     try:
-        fetched = index._dense(snapshot, vector, 20, frozenset({role}))  # an index too big to hold in memory
+        fetched = index._dense(snapshot, vector, 20, snapshot.rows_of({role}))  # an index too big to hold in memory
         everyone = index._dense(snapshot, vector, 20)
     finally:
         snapshot.vectors = kept
@@ -547,7 +547,7 @@ def test_roles_with_more_chunks_than_are_worth_fetching_are_searched_among_all(
     monkeypatch.setattr(retrieval, "FETCHED_ROWS", 1)
     snapshot.vectors, kept = None, snapshot.vectors
     try:
-        found = index._dense(snapshot, vector, 20, frozenset({"Registered Nurse"}))
+        found = index._dense(snapshot, vector, 20, snapshot.rows_of({"Registered Nurse"}))
         everyone = index._dense(snapshot, vector, 20)
     finally:
         snapshot.vectors = kept
